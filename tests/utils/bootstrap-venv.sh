@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Create (or refresh) the project's virtualenv with the runtime and test dependencies.
+# Re-running is cheap: packages are reinstalled only when a requirements file changed.
+set -euo pipefail
+venv=${1:?usage: bootstrap-venv.sh VENV_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+python=${PYTHON:-python3}
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "==> creating virtualenv $venv"
+  "$python" -m venv "$venv"
+fi
+
+stamp="$venv/.scanops-requirements.sha256"
+want=$(cat "$root/requirements.txt" "$root/tests/requirements.txt" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> installing Python dependencies into $venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$root/requirements.txt" -r "$root/tests/requirements.txt"
+  echo "$want" > "$stamp"
+fi
+
+# System tools some suites shell out to (the vendor pages' curl examples use curl and jq).
+missing=()
+for tool in curl jq; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${missing[*]} with apt-get"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "warning: ${missing[*]} not installed; the vendor curl-example tests will be skipped" >&2
+  fi
+fi
+
+# ansible-test downloads a pip bootstrap script for its sanity virtualenvs; install an offline one.
+"$venv/bin/python" "$root/tests/utils/offline_get_pip.py" --install-cache >/dev/null
