@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Options shared by every scanops.security module (connection, credentials, retries, pacing)."""
+
+    DOCUMENTATION = r'''
+options:
+  provider:
+    description:
+      - The security platform to talk to.
+      - If not set, the value of the E(SCANOPS_PROVIDER) environment variable is used.
+    type: str
+    required: true
+    choices: [cloudgeni, kolega, agilesec, harborguard, penaxtra]
+  api_url:
+    description:
+      - Root URL of the provider's API.
+      - Looked up in this order, the option, E(SCANOPS_API_URL), then the provider's own variable
+        E(CLOUDGENI_API_URL), E(KOLEGA_API_URL), E(AGILESEC_API_URL), E(HARBORGUARD_API_URL) or E(PENAXTRA_API_URL).
+      - Defaults to the provider's public API, C(https://api.cloudgeni.ai/api/v1), C(https://api.kolega.dev),
+        C(https://api.agilesec.net), C(https://harborguard.co) or C(https://penaxtra.com).
+    type: str
+  api_key:
+    description:
+      - The API credential.
+      - Looked up in this order, the option, E(SCANOPS_API_KEY), then the provider's own variable
+        E(CLOUDGENI_API_KEY), E(KOLEGA_TOKEN), E(AGILESEC_API_TOKEN), E(HARBORGUARD_API_KEY) or E(PENAXTRA_TOKEN).
+      - "Sent as the provider expects: C(X-CLOUDGENI-API-KEY) for CloudGeni, C(Authorization: Bearer) for Kolega
+        and Penaxtra, C(isg-api-token) for AgileSec, and for HarborGuard as set by O(auth_scheme)."
+      - The names E(AGILESEC_API_TOKEN), E(HARBORGUARD_API_KEY) and E(PENAXTRA_TOKEN) are assumptions of this
+        collection; those vendors name no variable.
+      - The credential never appears in results, diffs, errors or logs, and is never sent to
+        another host when the API redirects.
+    type: str
+  organization:
+    description:
+      - CloudGeni organization id (C(orgId)), required for O(provider=cloudgeni) and ignored by the others.
+      - If not set, the value of the E(CLOUDGENI_ORG_ID) environment variable is used.
+    type: str
+  auth_scheme:
+    description:
+      - HarborGuard only, how the key is sent, V(bearer) as C(Authorization: Bearer <key>) or V(x_api_key) as C(X-API-Key).
+    type: str
+    default: bearer
+    choices: [bearer, x_api_key]
+  validate_certs:
+    description:
+      - Verify the TLS certificate of the API. Only turn this off for test systems.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle file (or a directory of hashed CA certificates) to verify the API's certificate against.
+    type: path
+  client_cert:
+    description:
+      - PEM client certificate for mutual TLS.
+    type: path
+  client_key:
+    description:
+      - PEM private key of O(client_cert), when not included in it.
+    type: path
+  proxy:
+    description:
+      - Proxy URL for every request, for example C(http://proxy.example.com:3128).
+      - If not set, the usual E(HTTPS_PROXY), E(HTTP_PROXY), E(ALL_PROXY) and E(NO_PROXY) variables apply.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after HTTP 429, 502, 503, 504 or a network error.
+      - Only requests that are safe to repeat are retried; a request that creates something is
+        retried only when the server certainly did not act on it (HTTP 429 or no connection).
+      - Waits grow exponentially with jitter and honour the C(Retry-After) header and the
+        vendor's own retry hints.
+    type: int
+    default: 5
+  retry_timeout:
+    description:
+      - Total seconds within which retries of one request may happen; when the next wait
+        would pass it, the module fails and says when a retry would be allowed.
+    type: float
+    default: 60
+  rate_limit:
+    description:
+      - Client-side pace in requests per second, for all requests to the provider.
+      - If not set, the documented limits are used, CloudGeni 10 scan triggers, 60 status and
+        30 findings requests a minute, HarborGuard 10 scan creations a minute, Penaxtra 60 a
+        minute with a burst of 120; the collection assumes 10 a second for Kolega and 5 a
+        second for AgileSec, which publish none.
+      - V(0) turns client-side pacing off.
+    type: float
+requirements:
+  - httpx >= 0.24
+'''

@@ -1,0 +1,413 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP client of the collection, on httpx.
+
+One ``ApiClient`` owns one ``httpx.Client`` (one connection pool). httpx clients are
+thread-safe, so a module may share an ApiClient across a ThreadPoolExecutor for bulk work.
+
+What it does for every call: client-side pacing, bounded retries of safe requests, manual
+redirects that drop credentials on a change of origin, JSON decoding with clear errors, vendor
+error bodies turned into ``ScanopsApiError`` (parsed by the provider adapter), and request
+counting in ``stats``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import email.utils
+import json
+import os
+import random
+import ssl
+import threading
+import time
+
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_CORE_VERSION
+from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+
+from ansible_collections.scanops.security.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.scanops.security.plugins.module_utils.errors import (
+    ScanopsApiError,
+    ScanopsTransportError,
+    redact,
+)
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit
+
+try:
+    import httpx
+    HAS_HTTPX = True
+    HTTPX_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
+    httpx = None
+    HAS_HTTPX = False
+    HTTPX_IMPORT_ERROR = _exc
+
+USER_AGENT = "scanops.security/%s (+ansible-core %s)" % (COLLECTION_VERSION, ANSIBLE_CORE_VERSION)
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"))
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
+MAX_REDIRECTS = 5
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+DEFAULT_POOL_SIZE = 16
+_TEXT_EXCERPT = 200
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), or None."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_tz(value)
+    except (TypeError, ValueError):
+        parsed = None
+    if not parsed:
+        return None
+    when = email.utils.mktime_tz(parsed)
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def backoff_delay(attempt, rand=random.random, base=BACKOFF_BASE, cap=BACKOFF_CAP):
+    """Jittered exponential delay for retry number ``attempt`` (1-based).
+
+    The ceiling doubles each attempt (``base * 2**(attempt-1)``, at most ``cap``); the delay is
+    drawn from the upper half, ``[ceiling/2, ceiling]``, so retries spread out but never
+    collapse to zero.
+    """
+    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    return ceiling / 2.0 + rand() * ceiling / 2.0
+
+
+def _origin(url):
+    parts = urlsplit(str(url))
+    scheme = (parts.scheme or "").lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class ApiResponse(object):
+    """A decoded response: ``status_code``, ``data`` (JSON or None) and ``headers``."""
+
+    def __init__(self, status_code, data, headers):
+        self.status_code = status_code
+        self.data = data
+        self.headers = headers
+
+
+class ApiClient(object):
+    """HTTP client for one provider.
+
+    Args:
+        base_url: the API root; request paths are appended to it.
+        provider: provider id, copied into errors.
+        auth_headers: credential headers sent to the base URL's origin only.
+        error_parser: ``callable(status, data, text) -> dict(code, message, retry_after,
+            details)`` from the adapter; turns a vendor error body into its parts.
+        limiters: ``{rate_class: limiter}``; ``"read"`` and ``"write"`` are the defaults for
+            GET/HEAD and for everything else.
+        timeout: per-request timeout in seconds.
+        retries: how many times a retryable failure is retried.
+        retry_timeout: total seconds (from the first attempt) within which retries may happen.
+        validate_certs, ca_path, client_cert, client_key, proxy: TLS and proxy settings;
+            without ``proxy`` httpx honours the usual proxy environment variables.
+        transport: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
+        sleep, clock, rand, wallclock: injectable time and randomness for tests.
+        pool_size: connection pool size; keep it >= the number of worker threads.
+    """
+
+    def __init__(self, base_url, provider=None, auth_headers=None, error_parser=None, limiters=None,
+                 timeout=30.0, retries=5, retry_timeout=60.0, validate_certs=True, ca_path=None,
+                 client_cert=None, client_key=None, proxy=None, transport=None, sleep=time.sleep,
+                 clock=time.monotonic, rand=random.random, wallclock=time.time,
+                 pool_size=DEFAULT_POOL_SIZE, extra_headers=None):
+        if not HAS_HTTPX:
+            raise ImportError("the httpx Python library is required: %s" % HTTPX_IMPORT_ERROR)
+        self.base_url = str(base_url).rstrip("/")
+        self.provider = provider
+        self._auth_headers = dict(auth_headers or {})
+        self._error_parser = error_parser
+        self._limiters = dict(limiters or {})
+        self.retries = max(0, int(retries if retries is not None else 5))
+        self.retry_timeout = float(retry_timeout if retry_timeout is not None else 60.0)
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+        self._wallclock = wallclock
+        self._secrets = set(v for v in self._auth_headers.values() if v)
+        for value in list(self._secrets):
+            # "Bearer <token>": the bare token must be redacted too.
+            if " " in value:
+                self._secrets.add(value.split(" ", 1)[1])
+        self._stats_lock = threading.Lock()
+        self._stats = {"total": 0, "retries": 0}
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        headers.update(extra_headers or {})
+        kwargs = dict(
+            headers=headers,
+            timeout=float(timeout if timeout is not None else 30.0),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            trust_env=True,
+        )
+        if transport is not None:
+            kwargs["transport"] = transport
+        else:
+            kwargs["verify"] = self._ssl_context(validate_certs, ca_path, client_cert, client_key)
+        if proxy:
+            self._client = self._make_client_with_proxy(kwargs, proxy)
+        else:
+            self._client = httpx.Client(**kwargs)
+
+    # -- construction helpers -----------------------------------------------------------------
+    @staticmethod
+    def _ssl_context(validate_certs, ca_path, client_cert, client_key):
+        if validate_certs is False:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif ca_path:
+            if _is_dir(ca_path):
+                context = ssl.create_default_context(capath=ca_path)
+            else:
+                context = ssl.create_default_context(cafile=ca_path)
+        else:
+            context = _default_trust_context()
+        if client_cert:
+            context.load_cert_chain(client_cert, client_key or None)
+        return context
+
+    @staticmethod
+    def _make_client_with_proxy(kwargs, proxy):
+        try:
+            return httpx.Client(proxy=proxy, **kwargs)
+        except TypeError:  # httpx < 0.26 only knows "proxies"
+            return httpx.Client(proxies=proxy, **kwargs)
+
+    # -- public API ----------------------------------------------------------------------------
+    def add_secret(self, value):
+        """Register a value (e.g. a webhook secret sent in a body) to redact from errors."""
+        if value:
+            self._secrets.add(str(value))
+
+    @property
+    def stats(self):
+        """Request counts: ``{"total", "retries", "<METHOD>": n}`` (HTTP requests actually sent)."""
+        with self._stats_lock:
+            return dict(self._stats)
+
+    def close(self):
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def url_for(self, path):
+        """Absolute URL for an API path (absolute URLs are returned unchanged)."""
+        path = str(path)
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return "%s/%s" % (self.base_url, path.lstrip("/"))
+
+    def request(self, method, path, params=None, json_body=None, idempotent=None, rate_class=None):
+        """Send a request and return the decoded JSON body (None when the body is empty).
+
+        Args:
+            method: HTTP method.
+            path: path below the base URL (already URL-quoted; use ``quote_segment`` on ids).
+            params: query parameters; None values are left out, booleans sent as true/false.
+            json_body: JSON request body.
+            idempotent: force whether a failed request may be repeated. Defaults to True for
+                GET/HEAD/OPTIONS/PUT/PATCH/DELETE and False for POST.
+            rate_class: which limiter paces this call (defaults to "read" or "write").
+
+        Raises:
+            ScanopsApiError: the vendor answered with an error, or the body is not JSON.
+            ScanopsTransportError: no response; ``may_have_acted`` says if the server may have
+                acted on it.
+        """
+        return self.request_response(method, path, params, json_body, idempotent, rate_class).data
+
+    def request_response(self, method, path, params=None, json_body=None, idempotent=None, rate_class=None):
+        """Like ``request`` but returns an ``ApiResponse`` (status code, data, headers)."""
+        method = method.upper()
+        safe = (method in SAFE_METHODS) if idempotent is None else bool(idempotent)
+        limiter = self._limiter(method, rate_class)
+        url = self.url_for(path)
+        query = _clean_params(params)
+        request_path = urlsplit(url).path
+        deadline = self._clock() + self.retry_timeout
+        attempt = 0
+        while True:
+            limiter.acquire()
+            try:
+                response = self._send(method, url, query, json_body)
+            except ScanopsTransportError as err:
+                error = err
+                error.path = request_path
+                if error.may_have_acted and not safe:
+                    raise error
+                hint = None
+            else:
+                limiter.observe(response.headers)
+                if 200 <= response.status_code < 300:
+                    return ApiResponse(response.status_code, self._decode_success(response, method, request_path),
+                                       response.headers)
+                error = self._error_from_response(response, method, request_path)
+                hint = error.retry_after
+                retryable_status = response.status_code in RETRY_STATUSES
+                if not safe and response.status_code >= 500:
+                    error.may_have_acted = True
+                if not retryable_status or (not safe and response.status_code != 429):
+                    raise error
+            attempt += 1
+            if attempt > self.retries:
+                raise error
+            wait = hint if hint is not None else backoff_delay(attempt, self._rand)
+            remaining = deadline - self._clock()
+            if wait > remaining:
+                error.note = ("not retried: the next attempt would be allowed in %.0f s, after the retry_timeout of %.0f s"
+                              % (wait, self.retry_timeout))
+                raise error
+            with self._stats_lock:
+                self._stats["retries"] += 1
+            self._sleep(wait)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _limiter(self, method, rate_class):
+        if rate_class and rate_class in self._limiters:
+            return self._limiters[rate_class]
+        default = "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
+        return self._limiters.get(default) or NoLimit()
+
+    def _count(self, method):
+        with self._stats_lock:
+            self._stats["total"] += 1
+            self._stats[method] = self._stats.get(method, 0) + 1
+
+    def _send(self, method, url, params, json_body):
+        """Send, following up to MAX_REDIRECTS redirects by hand.
+
+        Credentials go only to the origin of the base URL: once a redirect leaves it, every
+        further hop is sent without them (httpx itself would strip only Authorization).
+        """
+        home = _origin(self.base_url)
+        with_auth = True
+        for _hop in range(MAX_REDIRECTS + 1):
+            with_auth = with_auth and _origin(url) == home
+            headers = dict(self._auth_headers) if with_auth else {}
+            self._count(method)
+            try:
+                response = self._client.request(method, url, params=params, json=json_body, headers=headers)
+            except httpx.TransportError as exc:
+                raise self._transport_error(exc, method, url)
+            if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
+                return response
+            url = str(response.url.join(response.headers["location"]))
+            params = None  # the Location carries its own query string
+            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                method, json_body = ("GET" if method != "HEAD" else "HEAD"), None
+        raise ScanopsApiError("too many redirects (more than %d)" % MAX_REDIRECTS, provider=self.provider,
+                              status=response.status_code, method=method, path=urlsplit(url).path)
+
+    def _transport_error(self, exc, method, url):
+        # These fail before any byte of the request is written, so the server cannot have acted.
+        not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+        sent = not isinstance(exc, not_sent)
+        if isinstance(exc, httpx.TimeoutException):
+            what = "timed out"
+        elif sent:
+            what = "connection lost before a response"
+        else:
+            what = "could not connect"
+        message = "%s (%s)" % (what, redact(str(exc), self._secrets) or type(exc).__name__)
+        if sent:
+            message += "; the server may have acted on the request"
+        return ScanopsTransportError(message, provider=self.provider, code=type(exc).__name__, method=method,
+                                     path=urlsplit(url).path, may_have_acted=sent)
+
+    def _decode_success(self, response, method, path):
+        content = response.content
+        if response.status_code == 204 or not content or not content.strip():
+            return None
+        try:
+            return json.loads(content.decode(response.encoding or "utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            ctype = response.headers.get("content-type", "unknown content type")
+            raise ScanopsApiError("invalid JSON in response (%s)" % ctype, provider=self.provider,
+                                  status=response.status_code, method=method, path=path)
+
+    def _error_from_response(self, response, method, path):
+        text = ""
+        data = None
+        try:
+            text = response.text
+            data = json.loads(text) if text.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        parsed = {}
+        if self._error_parser is not None:
+            try:
+                parsed = self._error_parser(response.status_code, data, text) or {}
+            except Exception:  # pylint: disable=broad-except
+                # A body that does not fit the vendor's documented shape must not hide the error.
+                parsed = {}
+        message = parsed.get("message")
+        if not message:
+            excerpt = " ".join(text.split())[:_TEXT_EXCERPT] if data is None else ""
+            message = excerpt or response.reason_phrase or "HTTP error"
+        retry_after = parsed.get("retry_after")
+        header_hint = parse_retry_after(response.headers.get("retry-after"), self._wallclock())
+        if retry_after is None:
+            retry_after = header_hint
+        details = parsed.get("details")
+        if details is not None:
+            details = json.loads(redact(json.dumps(details), self._secrets))
+        return ScanopsApiError(redact(message, self._secrets), provider=self.provider, status=response.status_code,
+                               code=redact(parsed.get("code"), self._secrets), method=method, path=path,
+                               retry_after=retry_after, details=details)
+
+
+def quote_segment(value):
+    """URL-quote one path segment (an id), so ``/`` or ``?`` in it cannot change the path."""
+    return quote(str(value), safe="")
+
+
+def _clean_params(params):
+    if not params:
+        return None
+    cleaned = []
+    items = params.items() if isinstance(params, dict) else params
+    for key, value in items:
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        cleaned.append((key, value))
+    return cleaned
+
+
+def _is_dir(path):
+    return os.path.isdir(path)
+
+
+def _default_trust_context():
+    """The trust store httpx would use: SSL_CERT_FILE/SSL_CERT_DIR, else certifi, else the system's."""
+    cafile = os.environ.get("SSL_CERT_FILE")
+    capath = os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    try:
+        import certifi  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())

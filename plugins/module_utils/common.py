@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between AnsibleModule and the API layer: shared options, adapter construction,
+error rendering.
+
+Typical module::
+
+    argument_spec = scanops_argument_spec()
+    argument_spec.update(...)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    adapter = build_adapter(module)
+    with adapter:
+        try:
+            ...
+        except ScanopsError as err:
+            fail_with_error(module, err, "Trigger scan", repo, api_calls=adapter.client.stats)
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.scanops.security.plugins.module_utils.client import HAS_HTTPX, HTTPX_IMPORT_ERROR
+from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.providers import PROVIDERS, get_adapter_class
+
+
+def scanops_argument_spec():
+    """The options every module shares (documented in the ``scanops.security.scanops`` fragment)."""
+    return dict(
+        provider=dict(type="str", required=True, choices=list(PROVIDERS), fallback=(env_fallback, ["SCANOPS_PROVIDER"])),
+        api_url=dict(type="str", fallback=(env_fallback, ["SCANOPS_API_URL"])),
+        api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["SCANOPS_API_KEY"])),
+        organization=dict(type="str"),
+        auth_scheme=dict(type="str", default="bearer", choices=["bearer", "x_api_key"]),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        proxy=dict(type="str"),
+        timeout=dict(type="float", default=30.0),
+        retries=dict(type="int", default=5),
+        retry_timeout=dict(type="float", default=60.0),
+        rate_limit=dict(type="float"),
+    )
+
+
+def _first_env(names, environ):
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def resolve_settings(params, environ=None):
+    """Resolve ``(adapter_class, api_url, api_key, organization)`` from options, then the provider's env vars.
+
+    The generic ``SCANOPS_API_URL``/``SCANOPS_API_KEY`` are already folded into ``params`` by
+    the argument spec's env fallback, so the order is: option, SCANOPS_*, provider variable.
+
+    Raises:
+        ScanopsError: no API key, or CloudGeni without an organization; the message names
+            the option and the variables that were looked at.
+    """
+    environ = os.environ if environ is None else environ
+    adapter_class = get_adapter_class(params["provider"])
+    api_url = params.get("api_url") or _first_env(adapter_class.API_URL_ENV, environ) or adapter_class.DEFAULT_API_URL
+    api_key = params.get("api_key") or _first_env(adapter_class.API_KEY_ENV, environ)
+    if not api_key:
+        raise ScanopsError(
+            "no API key for %s: set the api_key option or one of the environment variables %s"
+            % (params["provider"], ", ".join(("SCANOPS_API_KEY",) + tuple(adapter_class.API_KEY_ENV))))
+    organization = params.get("organization") or _first_env(adapter_class.ORGANIZATION_ENV, environ)
+    if adapter_class.ORGANIZATION_ENV and not organization:
+        raise ScanopsError(
+            "no organization id for %s: set the organization option or the environment variable %s"
+            % (params["provider"], ", ".join(adapter_class.ORGANIZATION_ENV)))
+    return adapter_class, api_url, api_key, organization
+
+
+def build_adapter(module, **client_options):
+    """The provider adapter (with its HTTP client) for a module's shared options.
+
+    Fails the module when httpx is missing or a credential cannot be found. Keys read from
+    provider environment variables are registered as no_log values. Close the adapter when
+    done (``with build_adapter(module) as adapter:``). ``client_options`` reach ``ApiClient``
+    (tests use ``transport=``).
+    """
+    if not HAS_HTTPX:
+        module.fail_json(msg=missing_required_lib("httpx"), exception="".join(
+            traceback.format_exception(type(HTTPX_IMPORT_ERROR), HTTPX_IMPORT_ERROR, HTTPX_IMPORT_ERROR.__traceback__)))
+    params = module.params
+    try:
+        adapter_class, api_url, api_key, organization = resolve_settings(params)
+    except ScanopsError as err:
+        module.fail_json(msg=err.message)
+    module.no_log_values.add(api_key)
+    options = dict(
+        timeout=params.get("timeout"),
+        retries=params.get("retries"),
+        retry_timeout=params.get("retry_timeout"),
+        validate_certs=params.get("validate_certs", True),
+        ca_path=params.get("ca_path"),
+        client_cert=params.get("client_cert"),
+        client_key=params.get("client_key"),
+        proxy=params.get("proxy"),
+    )
+    options.update(client_options)
+    try:
+        return adapter_class(api_key, api_url=api_url, organization=organization, auth_scheme=params.get("auth_scheme"),
+                             rate_limit=params.get("rate_limit"), **options)
+    except (IOError, OSError, ValueError) as err:
+        # Unreadable CA bundle or client certificate; the message names the file, not its content.
+        module.fail_json(msg="Configure %s client: %s" % (params["provider"], err))
+
+
+def error_result(err):
+    """The structured ``error`` entry of a failed module result (no headers, no credentials)."""
+    return err.to_dict()
+
+
+def fail_with_error(module, err, action, resource=None, **result):
+    """Fail the module with ``"<action> <resource>: <vendor message> (HTTP <code> <vendor code>)"``.
+
+    ``result`` keys (changed, api_calls, partial results...) are returned alongside ``msg``
+    and an ``error`` dict describing the failed call.
+    """
+    result.setdefault("changed", False)
+    if isinstance(err, ScanopsError):
+        result["error"] = error_result(err)
+        module.fail_json(msg=err.describe(action, resource), **result)
+    module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
+
+
+__all__ = ("scanops_argument_spec", "build_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError", "ScanopsError")

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Keyfactor AgileSec Platform Scan API v3 (cryptographic inventory through sensors).
+
+Documented: ``POST /v3/scan/create`` (create a sensor and run it), ``POST /v3/scan/execute``
+(run an existing sensor), ``GET /v3/scan/{executionId}``; header ``isg-api-token``; response
+payloads ``{status: successful|failed, message}``.
+
+ASSUMPTIONS (docs/assumptions.md, AgileSec section), all in this file:
+  * error bodies are ``{"status": "failed", "message": "..."}`` like the documented payloads;
+  * sensors: ``GET /v3/sensors?name=&page=&pageSize=`` (``{data, page, pageSize, total}``,
+    pageSize 1-100), ``GET/PUT/DELETE /v3/sensors/{sensorId}``;
+  * callback endpoints: the same shape under ``/v3/callback-endpoints``; the token is write-only;
+  * executions report ``pending`` then ``running`` before ``successful``/``failed``;
+  * no published rate limit: the client paces itself at 5 requests a second;
+  * the token comes from ``AGILESEC_API_TOKEN``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_page_size_total
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, seg
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
+
+PAGE_SIZE = 100
+SENSOR_TYPES = ("GIT Sensor", "Artifactory Sensor", "GitHub Sensor", "GitLab Sensor", "Qualys Sensor",
+                "CipherInsights Sensor", "Keyfactor Command Sensor")
+CALLBACK_AUTH_TYPES = ("none", "bearer", "api_token")
+
+VOCABULARY = Vocabulary(
+    "agilesec",
+    scan_statuses={"pending": "queued", "queued": "queued", "running": "running",
+                   "successful": "completed", "failed": "failed", "cancelled": "cancelled"},
+    # AgileSec findings live in the platform's search store and carry no triage status.
+    finding_statuses={},
+)
+
+
+class AgileSecAdapter(ProviderAdapter):
+    """Keyfactor AgileSec; ``isg-api-token: <token>``."""
+
+    NAME = "agilesec"
+    DISPLAY_NAME = "Keyfactor AgileSec"
+    DEFAULT_API_URL = "https://api.agilesec.net"
+    API_KEY_ENV = ("AGILESEC_API_TOKEN",)
+    API_URL_ENV = ("AGILESEC_API_URL",)
+    MIN_POLL_INTERVAL = 5.0
+    RATE_LIMITS = {"read": (5.0, 5), "write": (5.0, 5)}
+    VOCABULARY = VOCABULARY
+
+    def auth_headers(self):
+        return {"isg-api-token": self.api_key}
+
+    def parse_error(self, status, data, text):
+        """``{"status": "failed", "message": "Sensor not found."}``: the message is all there is."""
+        if not isinstance(data, dict):
+            return {}
+        return {"code": data.get("errorCode"), "message": data.get("message")}
+
+    # -- scans ------------------------------------------------------------------------------------
+    def create_sensor_and_scan(self, sensor_type, sensor_name, sensor_config, priority=None, callback_id=None,
+                               incremental_scan=None, auto_resolution_interval=None, labels=None):
+        """Create a sensor and start its first execution (POST, not retried blindly).
+
+        Answers ``{sensorId, executionId, status, message}``. ``labels`` is a list of
+        single-key dicts (or a dict, turned into that list).
+        """
+        body = {"sensorType": sensor_type, "sensorName": sensor_name, "sensorConfig": sensor_config}
+        optional = (("priority", priority), ("callbackId", callback_id), ("incrementalScan", incremental_scan),
+                    ("autoResolutionInterval", auto_resolution_interval), ("labels", labels_list(labels)))
+        body.update(dict((k, v) for k, v in optional if v is not None))
+        return self.client.request("POST", "/v3/scan/create", json_body=body)
+
+    def execute_sensor(self, sensor_id):
+        """Run an existing sensor; answers ``{executionId, status, message}``."""
+        return self.client.request("POST", "/v3/scan/execute", json_body={"sensorId": sensor_id})
+
+    def get_execution(self, execution_id):
+        """Execution status ``{sensorId, executionId, status, message, ranBy, ranAt, labels}``."""
+        return self._get("/v3/scan/%s" % seg(execution_id))
+
+    # -- sensors (ASSUMED) ---------------------------------------------------------------------------
+    def list_sensors(self, name=None):
+        """Sensors, optionally only the one with this exact name."""
+        return list(iter_page_size_total(self.client, "/v3/sensors", {"name": name}, page_size=PAGE_SIZE))
+
+    def get_sensor(self, sensor_id):
+        """One sensor (secret values in ``sensorConfig`` come back as ``********``)."""
+        return self._get("/v3/sensors/%s" % seg(sensor_id))
+
+    def update_sensor(self, sensor_id, **fields):
+        """PUT any create field except ``sensorType`` (camelCase keys, e.g. ``sensorConfig``)."""
+        if "labels" in fields:
+            fields["labels"] = labels_list(fields["labels"])
+        body = dict((k, v) for k, v in fields.items() if v is not None)
+        return self.client.request("PUT", "/v3/sensors/%s" % seg(sensor_id), json_body=body)
+
+    def delete_sensor(self, sensor_id):
+        """Delete a sensor."""
+        return self.client.request("DELETE", "/v3/sensors/%s" % seg(sensor_id))
+
+    # -- callback endpoints (ASSUMED) ----------------------------------------------------------------
+    def list_callback_endpoints(self, name=None):
+        """Callback endpoints, optionally only the one with this exact name."""
+        return list(iter_page_size_total(self.client, "/v3/callback-endpoints", {"name": name}, page_size=PAGE_SIZE))
+
+    def get_callback_endpoint(self, callback_id):
+        """One callback endpoint (never includes the token)."""
+        return self._get("/v3/callback-endpoints/%s" % seg(callback_id))
+
+    def create_callback_endpoint(self, name, url, auth_type="none", header_name=None, token=None):
+        """Register an endpoint (POST, not retried blindly); the platform calls the URL first."""
+        self.client.add_secret(token)
+        body = {"name": name, "url": url, "authType": auth_type}
+        if header_name is not None:
+            body["headerName"] = header_name
+        if token is not None:
+            body["token"] = token
+        return self.client.request("POST", "/v3/callback-endpoints", json_body=body)
+
+    def update_callback_endpoint(self, callback_id, **fields):
+        """PUT any of ``name``, ``url``, ``authType``, ``headerName``, ``token``."""
+        self.client.add_secret(fields.get("token"))
+        body = dict((k, v) for k, v in fields.items() if v is not None)
+        return self.client.request("PUT", "/v3/callback-endpoints/%s" % seg(callback_id), json_body=body)
+
+    def delete_callback_endpoint(self, callback_id):
+        """Delete a callback endpoint."""
+        return self.client.request("DELETE", "/v3/callback-endpoints/%s" % seg(callback_id))
+
+    # -- normalizers -----------------------------------------------------------------------------------
+    def normalize_scan(self, raw, target=None, counts=None):
+        return self._scan(
+            raw, raw.get("executionId"), target or raw.get("sensorName") or raw.get("sensorId"), raw.get("status"),
+            created_at=raw.get("ranAt"), started_at=raw.get("ranAt"), completed_at=raw.get("completedAt"),
+            counts=counts, url=None,
+        )
+
+    def normalize_finding(self, raw):
+        """A search-store document ``{_id, _source: {observation{sensor,source,file}, crypto{...}}}``."""
+        source = raw.get("_source", raw)
+        observation = source.get("observation") or {}
+        crypto = source.get("crypto") or {}
+        location = {"file": observation.get("file"), "line": observation.get("line"),
+                    "resource": observation.get("source")}
+        return self._finding(raw, raw.get("_id") or raw.get("id"), crypto.get("algorithm"),
+                             crypto.get("algorithm") or source.get("title"), source.get("severity"),
+                             source.get("status"), location, source.get("@timestamp") or source.get("firstSeen"))
+
+
+def labels_list(labels):
+    """AgileSec labels are a list of one-key objects; accept a dict too."""
+    if labels is None:
+        return None
+    if isinstance(labels, dict):
+        return [{k: v} for k, v in sorted(labels.items())]
+    return list(labels)

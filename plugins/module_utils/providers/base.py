@@ -1,0 +1,240 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every provider adapter has in common.
+
+An adapter owns everything vendor-specific: default URL, credential header, environment
+variables, list style, error body shape, vocabulary, rate limits, one thin method per endpoint
+and the normalizers. Modules talk to ``adapter.<endpoint method>()`` and read normalized dicts.
+
+Conventions of the endpoint methods:
+  * list methods walk every page and return a Python list of the vendor's raw items;
+  * single-object methods return the vendor's object, unwrapped from a ``{"data": ...}``
+    envelope when the vendor wraps it;
+  * status arguments accept the normalized word or the vendor's own (any case);
+  * every failure raises ``ScanopsApiError`` (see errors.py).
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.scanops.security.plugins.module_utils.client import ApiClient, quote_segment
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
+    SEVERITIES,
+    empty_counts,
+)
+
+# A limit of N requests in any sliding window of W seconds, as (rate per second, burst).
+# Over a window a bucket admits burst + rate * W requests, hence rate = (N - burst) / W.
+
+
+def sliding_window(limit, window=60.0, burst=1):
+    """``(rate, burst)`` that never passes ``limit`` requests in any ``window`` seconds."""
+    burst = max(1, min(int(burst), int(limit) - 1)) if limit > 1 else 1
+    return (max(float(limit) - burst, 1.0) / float(window), burst)
+
+
+def seg(value):
+    """Quote an id for use as one URL path segment."""
+    return quote_segment(value)
+
+
+_ISO_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(value):
+    """Parse an ISO-8601 timestamp (``Z`` or offset) into an aware datetime, or None."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    # Python < 3.11 fromisoformat accepts only 3 or 6 fractional digits.
+    text = _ISO_FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed
+
+
+def duration_between(start, end):
+    """Seconds between two ISO timestamps, or None when either is missing."""
+    first, last = parse_timestamp(start), parse_timestamp(end)
+    if first is None or last is None:
+        return None
+    return round((last - first).total_seconds(), 3)
+
+
+def unwrap(body):
+    """The object inside a ``{"data": {...}}`` envelope, or the body itself."""
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and set(body) <= set(("data", "meta", "links")):
+        return body["data"]
+    return body
+
+
+class ProviderAdapter(object):
+    """Base class of the five adapters.
+
+    Args:
+        api_key: the credential (never logged, never put into results or errors).
+        api_url: the API root; the provider's public default when None.
+        organization: CloudGeni organization id (ignored by others).
+        auth_scheme: HarborGuard only: ``bearer`` (default) or ``x_api_key``.
+        rate_limit: requests per second for every request class of this provider; 0 turns
+            client-side pacing off; None uses the provider's documented/assumed limits.
+        **client_options: passed to ``ApiClient`` (timeout, retries, retry_timeout,
+            validate_certs, ca_path, client_cert, client_key, proxy, transport, sleep, clock...).
+
+    The adapter is a context manager that closes its client.
+    """
+
+    NAME = None
+    DISPLAY_NAME = None
+    DEFAULT_API_URL = None
+    # Provider-specific environment variables, read after the options and SCANOPS_* ones.
+    API_KEY_ENV = ()
+    API_URL_ENV = ()
+    ORGANIZATION_ENV = ()
+    # Shortest sensible wait between two status polls, in seconds.
+    MIN_POLL_INTERVAL = 5.0
+    # rate class -> (requests per second, burst). "read" and "write" are the defaults.
+    RATE_LIMITS = {}
+    VOCABULARY = None
+
+    def __init__(self, api_key, api_url=None, organization=None, auth_scheme=None, rate_limit=None, **client_options):
+        self.api_key = api_key
+        self.api_url = (api_url or self.DEFAULT_API_URL).rstrip("/")
+        self.organization = organization
+        self.auth_scheme = auth_scheme or "bearer"
+        self.vocabulary = self.VOCABULARY
+        self.client = ApiClient(
+            self.api_url,
+            provider=self.NAME,
+            auth_headers=self.auth_headers(),
+            error_parser=self.parse_error,
+            limiters=self.build_limiters(rate_limit, client_options.get("clock"), client_options.get("sleep")),
+            **client_options
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self):
+        """Close the HTTP client."""
+        self.client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # -- vendor specifics (override) ------------------------------------------------------------
+    def auth_headers(self):
+        """The credential header(s) for this provider."""
+        return {"Authorization": "Bearer %s" % self.api_key}
+
+    def parse_error(self, status, data, text):
+        """Split a vendor error body into ``{code, message, retry_after, details}``."""
+        if isinstance(data, dict):
+            return {"code": data.get("error") or data.get("code"), "message": data.get("message")}
+        return {}
+
+    @classmethod
+    def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
+        """One limiter per request class, from ``RATE_LIMITS`` or the ``rate_limit`` override."""
+        kwargs = {}
+        if clock is not None:
+            kwargs["clock"] = clock
+        if sleep is not None:
+            kwargs["sleep"] = sleep
+        if rate_limit is not None and float(rate_limit) <= 0:
+            return {}
+        classes = set(cls.RATE_LIMITS) | set(("read", "write"))
+        limiters = {}
+        for rate_class in classes:
+            if rate_limit is not None:
+                rate, burst = float(rate_limit), max(1, int(rate_limit))
+            elif rate_class in cls.RATE_LIMITS:
+                rate, burst = cls.RATE_LIMITS[rate_class]
+            else:
+                continue
+            limiters[rate_class] = TokenBucket(rate, burst, **kwargs)
+        return limiters
+
+    # -- helpers for the endpoint methods --------------------------------------------------------
+    def _get(self, path, params=None, rate_class=None):
+        return self.client.request("GET", path, params=params, rate_class=rate_class)
+
+    def vendor_finding_status(self, status):
+        """Vendor word for a finding status given in either vocabulary (raises VocabularyError)."""
+        return self.vocabulary.finding_status_to_vendor(status)
+
+    def scan_status(self, vendor_status):
+        """Normalized scan status for the vendor's word."""
+        return self.vocabulary.scan_status(vendor_status)
+
+    # -- normalizers ------------------------------------------------------------------------------
+    def normalize_scan(self, raw, target=None, counts=None):
+        """A scan/run/execution as ``{provider, id, target, status, vendor_status, created_at,
+        started_at, completed_at, duration_seconds, counts{critical..info}, url, raw}``.
+
+        ``counts`` overrides the severity counts (e.g. computed with ``count_severities``
+        from findings when the vendor's scan object has none).
+        """
+        raise NotImplementedError
+
+    def normalize_finding(self, raw):
+        """A finding as ``{id, provider, rule_id, title, severity, status, vendor_status,
+        location{file, line | package, version, fixed_version | resource}, first_seen, raw}``."""
+        raise NotImplementedError
+
+    def count_severities(self, findings):
+        """``{critical..info}`` counts of raw vendor findings."""
+        counts = empty_counts()
+        for finding in findings:
+            counts[self.vocabulary.severity(self._raw_severity(finding))] += 1
+        return counts
+
+    def _raw_severity(self, finding):
+        return finding.get("severity") if isinstance(finding, dict) else None
+
+    def _scan(self, raw, scan_id, target, vendor_status, created_at=None, started_at=None, completed_at=None,
+              duration_seconds=None, counts=None, url=None):
+        if duration_seconds is None:
+            duration_seconds = duration_between(started_at or created_at, completed_at)
+        normalized_counts = empty_counts()
+        for sev in SEVERITIES:
+            value = (counts or {}).get(sev)
+            if isinstance(value, int):
+                normalized_counts[sev] = value
+        return {
+            "provider": self.NAME,
+            "id": scan_id,
+            "target": target,
+            "status": self.vocabulary.scan_status(vendor_status),
+            "vendor_status": vendor_status,
+            "created_at": created_at,
+            "started_at": started_at,
+            "completed_at": completed_at,
+            "duration_seconds": duration_seconds,
+            "counts": normalized_counts,
+            "url": url,
+            "raw": raw,
+        }
+
+    def _finding(self, raw, finding_id, rule_id, title, vendor_severity, vendor_status, location, first_seen):
+        return {
+            "id": finding_id,
+            "provider": self.NAME,
+            "rule_id": rule_id,
+            "title": title,
+            "severity": self.vocabulary.severity(vendor_severity),
+            "status": self.vocabulary.finding_status_from_vendor(vendor_status),
+            "vendor_status": vendor_status,
+            "location": location,
+            "first_seen": first_seen,
+            "raw": raw,
+        }

@@ -1,0 +1,140 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Penaxtra cloud-posture runs (cloud accounts).
+
+Documented: ``GET/POST /api/v2/cloud-posture-runs`` (the POST answers 202 without a run id;
+the list is newest first, capped at 100), ``GET /api/v2/findings?severity=`` (capped at 200,
+newest first), ``GET``/``PATCH /api/v2/findings/{id}``; Bearer tokens; 60 requests a minute per
+token with a burst of 120; errors ``{"error": "<code>"}`` and on 429 ``retry_after_seconds``
+(0 = circuit breaker open); poll no more often than every 10 s.
+
+ASSUMPTIONS (docs/assumptions.md, Penaxtra section), all in this file:
+  * finding statuses open, triaged, in_progress, fixed, risk_accepted, false_positive;
+  * the findings ``scan_id`` filter is planned, so it is applied on our side;
+  * the token comes from ``PENAXTRA_TOKEN``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_capped_list
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, seg
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
+
+RUNS_CAP = 100
+FINDINGS_CAP = 200
+
+VOCABULARY = Vocabulary(
+    "penaxtra",
+    scan_statuses={"queued": "queued", "pending": "queued", "running": "running", "completed": "completed",
+                   "failed": "failed", "cancelled": "cancelled"},
+    finding_statuses={"open": "open", "acknowledged": "triaged", "in_progress": "in_progress",
+                      "resolved": "fixed", "ignored": "risk_accepted", "false_positive": "false_positive"},
+)
+
+# What the documented error codes mean, for codes that come without a message.
+ERROR_REASONS = {
+    "missing_token": "no bearer token was sent",
+    "invalid_token": "the token is not valid",
+    "expired_token": "the token has expired",
+    "missing_scope": "the token lacks the scope this call needs",
+    "ip_not_allowed": "calls from this IP address are not allowed for the token",
+    "invalid_integration_id": "integration_id is missing or not a UUID",
+    "integration_not_found": "no such integration in this tenant",
+    "payload_too_large": "the request body is larger than the 1 MiB limit",
+    "rate_limited": "rate limited",
+    "enqueue_failed": "the scan worker rejected the run",
+    "invalid_finding_id": "the finding id is not valid",
+    "finding_not_found": "no such finding",
+}
+
+
+class PenaxtraAdapter(ProviderAdapter):
+    """Penaxtra; ``Authorization: Bearer <token>``."""
+
+    NAME = "penaxtra"
+    DISPLAY_NAME = "Penaxtra"
+    DEFAULT_API_URL = "https://penaxtra.com"
+    API_KEY_ENV = ("PENAXTRA_TOKEN",)
+    API_URL_ENV = ("PENAXTRA_API_URL",)
+    MIN_POLL_INTERVAL = 10.0
+    # One bucket per token on the vendor side: 1 request a second, burst 120, all calls.
+    RATE_LIMITS = {"read": (1.0, 120), "write": (1.0, 120)}
+    VOCABULARY = VOCABULARY
+
+    @classmethod
+    def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
+        # Reads and writes share the vendor's single per-token bucket, so share one limiter.
+        limiters = super(PenaxtraAdapter, cls).build_limiters(rate_limit, clock, sleep)
+        if "read" in limiters:
+            limiters["write"] = limiters["read"]
+        return limiters
+
+    def parse_error(self, status, data, text):
+        """``{"error": "rate_limited", "retry_after_seconds": N, "limit", "window"}`` and friends."""
+        if not isinstance(data, dict):
+            return {}
+        code = data.get("error")
+        message = data.get("message") or ERROR_REASONS.get(code) or code
+        retry_after = data.get("retry_after_seconds")
+        if retry_after == 0:
+            # 0 means a circuit breaker tripped: no useful hint, fall back to backoff.
+            message = "%s (circuit breaker open)" % message
+            retry_after = None
+        elif code == "rate_limited" and data.get("limit") is not None:
+            message = "%s (%s per %s)" % (message, data.get("limit"), data.get("window"))
+        details = dict((k, v) for k, v in data.items() if k not in ("error", "message")) or None
+        return {"code": code, "message": message,
+                "retry_after": float(retry_after) if isinstance(retry_after, (int, float)) else None,
+                "details": details}
+
+    # -- runs --------------------------------------------------------------------------------------------
+    def list_runs(self, integration_id=None):
+        """The newest runs (at most 100), optionally only those of one integration (filtered here)."""
+        runs = list(iter_capped_list(self.client, "/api/v2/cloud-posture-runs", cap=RUNS_CAP))
+        if integration_id:
+            runs = [r for r in runs if r.get("integration_id") == integration_id]
+        return runs
+
+    def trigger_run(self, integration_id):
+        """Start a manual run (POST, 202 without a run id; find the run with ``list_runs``).
+
+        Only two manual runs per integration per 24 h: a 429 with a long retry hint follows.
+        """
+        return self.client.request("POST", "/api/v2/cloud-posture-runs", json_body={"integration_id": integration_id})
+
+    # -- findings ------------------------------------------------------------------------------------------
+    def list_findings(self, severity=None, scan_id=None, status=None):
+        """The newest findings (at most 200); ``scan_id`` and ``status`` are filtered here."""
+        params = {"severity": severity.lower() if severity else None}
+        findings = list(iter_capped_list(self.client, "/api/v2/findings", params, cap=FINDINGS_CAP))
+        if scan_id:
+            findings = [f for f in findings if f.get("scan_id") == scan_id]
+        if status:
+            wanted = self.vendor_finding_status(status)
+            findings = [f for f in findings if str(f.get("status", "")).lower() == wanted]
+        return findings
+
+    def get_finding(self, finding_id):
+        """One finding with ``risk_refs`` and ``summary``."""
+        return self._get("/api/v2/findings/%s" % seg(finding_id))
+
+    def update_finding_status(self, finding_id, status):
+        """PATCH the status (``findings:write`` scope)."""
+        return self.client.request("PATCH", "/api/v2/findings/%s" % seg(finding_id),
+                                   json_body={"status": self.vendor_finding_status(status)})
+
+    # -- normalizers ---------------------------------------------------------------------------------------
+    def normalize_scan(self, raw, target=None, counts=None):
+        duration_ms = raw.get("duration_ms")
+        return self._scan(
+            raw, raw.get("id"), target or raw.get("integration_id"), raw.get("status"),
+            created_at=raw.get("started_at"), started_at=raw.get("started_at"), completed_at=raw.get("completed_at"),
+            duration_seconds=round(duration_ms / 1000.0, 3) if isinstance(duration_ms, (int, float)) else None,
+            counts=counts, url=None,
+        )
+
+    def normalize_finding(self, raw):
+        location = {"resource": raw.get("resource") or raw.get("asset")}
+        return self._finding(raw, raw.get("id"), raw.get("control_id"), raw.get("title"), raw.get("severity"),
+                             raw.get("status"), location, raw.get("discovered_at"))
