@@ -29,8 +29,7 @@ def iter_offset_limit(client, path, params=None, limit=100, rate_class=None):
     for _page in range(MAX_PAGES):
         body = client.request("GET", path, params=_with(params, limit=limit, offset=offset), rate_class=rate_class)
         items = _items(body, "data")
-        for item in items:
-            yield item
+        yield from items
         total = (body.get("pagination") or {}).get("total") if isinstance(body, dict) else None
         offset += len(items)
         if not items or total is None or offset >= int(total):
@@ -43,8 +42,7 @@ def iter_skip_limit(client, path, params=None, limit=200, rate_class=None):
     for _page in range(MAX_PAGES):
         body = client.request("GET", path, params=_with(params, limit=limit, skip=skip), rate_class=rate_class)
         items = _items(body, "items")
-        for item in items:
-            yield item
+        yield from items
         skip += len(items)
         if not items or not body.get("has_next"):
             return
@@ -56,8 +54,7 @@ def iter_page_has_next(client, path, params=None, limit=200, rate_class=None):
     for _page in range(MAX_PAGES):
         body = client.request("GET", path, params=_with(params, page=page, limit=limit), rate_class=rate_class)
         items = _items(body, "data")
-        for item in items:
-            yield item
+        yield from items
         if not items or not (body.get("meta") or {}).get("hasNext"):
             return
         page += 1
@@ -70,8 +67,7 @@ def iter_page_size_total(client, path, params=None, page_size=100, rate_class=No
     for _page in range(MAX_PAGES):
         body = client.request("GET", path, params=_with(params, page=page, pageSize=page_size), rate_class=rate_class)
         items = _items(body, "data")
-        for item in items:
-            yield item
+        yield from items
         seen += len(items)
         total = body.get("total") if isinstance(body, dict) else None
         if not items or total is None or seen >= int(total):
@@ -83,5 +79,4 @@ def iter_capped_list(client, path, params=None, cap=None, rate_class=None):
     """Penaxtra: one call, newest first, the server caps the rows (100 runs, 200 findings)."""
     body = client.request("GET", path, params=params, rate_class=rate_class)
     items = _items(body, "data") if isinstance(body, dict) else (body if isinstance(body, list) else [])
-    for item in items[:cap] if cap else items:
-        yield item
+    yield from (items[:cap] if cap else items)
