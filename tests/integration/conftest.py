@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Integration fixtures: one emulator for the session, and a runner for the Ansible targets."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(COLLECTION_ROOT, "tests", "emulator"))
+
+from scanops_emulator.admin_client import AdminClient  # noqa: E402 pylint: disable=wrong-import-position
+from scanops_emulator.launcher import running_emulator  # noqa: E402 pylint: disable=wrong-import-position
+
+TARGETS_DIR = os.path.join(HERE, "targets")
+OUTPUT_DIR = os.path.join(COLLECTION_ROOT, "tests", "output", "integration")
+
+
+@pytest.fixture(scope="session")
+def emulator_url():
+    """Base URL of an emulator that lives for the whole test session."""
+    with running_emulator(profile="test") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def admin(emulator_url):  # pylint: disable=redefined-outer-name
+    """Admin client of the session's emulator."""
+    return AdminClient(emulator_url)
+
+
+class PlaybookResult:
+    """What one ansible-playbook run printed, with the secrets that must not be in it."""
+
+    def __init__(self, returncode, output, secret_values):
+        self.returncode = returncode
+        self.output = output
+        self.secret_values = secret_values
+
+    def leaked_secrets(self):
+        """Names of the secret values that appear anywhere in the output."""
+        return sorted(name for name, value in self.secret_values.items() if value and value in self.output)
+
+
+class TargetRunner:
+    """Runs an integration target (an ansible-test style role) against the emulator with -vvv."""
+
+    def __init__(self, base_url, admin_client):
+        self.base_url = base_url
+        self.admin = admin_client
+
+    def provider_vars(self):
+        """api_url and api_key for every provider, pointing at the emulator."""
+        keys = self.admin.demo_keys()
+        paths = {
+            "cloudgeni": "/cloudgeni/api/v1",
+            "kolega": "/kolega",
+            "agilesec": "/agilesec",
+            "harborguard": "/harborguard",
+            "penaxtra": "/penaxtra",
+        }
+        return {name: {"api_url": self.base_url + path, "api_key": keys[name]} for name, path in paths.items()}
+
+    def run(self, target, extra_vars=None, check=False):
+        """Run ``target`` in a throw-away play; return a PlaybookResult."""
+        os.makedirs(OUTPUT_DIR, exist_ok=True)
+        providers = self.provider_vars()
+        # Fresh random secrets each run, so a leak can't hide behind a value that also appears elsewhere.
+        test_secrets = {name: "s3cr3t-%s-%s" % (name, secrets.token_hex(12))
+                        for name in ("callback_token", "sensor_password", "sensor_token", "webhook_secret")}
+        variables = {
+            "scanops_emulator_url": self.base_url,
+            "scanops_providers": providers,
+            "scanops_test_secrets": test_secrets,
+            "scanops_output_dir": os.path.join(OUTPUT_DIR, target),
+        }
+        variables.update(extra_vars or {})
+        os.makedirs(variables["scanops_output_dir"], exist_ok=True)
+        vars_file = os.path.join(OUTPUT_DIR, "%s.vars.json" % target)
+        with open(vars_file, "w", encoding="utf-8") as handle:
+            json.dump(variables, handle)
+        playbook = os.path.join(OUTPUT_DIR, "%s.play.yml" % target)
+        with open(playbook, "w", encoding="utf-8") as handle:
+            handle.write("- hosts: localhost\n  gather_facts: false\n  roles:\n    - %s\n" % target)
+        inventory = os.path.join(OUTPUT_DIR, "inventory.ini")
+        with open(inventory, "w", encoding="utf-8") as handle:
+            handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_ROLES_PATH": TARGETS_DIR,
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "default",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        })
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory,
+                   "-e", "@" + vars_file, playbook]
+        if check:
+            command.append("--check")
+        completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=600, check=False)
+        output = completed.stdout + completed.stderr
+        with open(os.path.join(OUTPUT_DIR, "%s.log" % target), "w", encoding="utf-8") as handle:
+            handle.write(output)
+        secret_values = dict(test_secrets)
+        secret_values.update({"%s api_key" % name: conf["api_key"] for name, conf in providers.items()})
+        return PlaybookResult(completed.returncode, output, secret_values)
+
+
+@pytest.fixture(scope="session")
+def target_runner(emulator_url, admin):  # pylint: disable=redefined-outer-name
+    """Runner for integration targets against the session's emulator."""
+    return TargetRunner(emulator_url, admin)
