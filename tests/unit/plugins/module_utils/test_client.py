@@ -1,0 +1,312 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ApiClient: retries, backoff, deadlines, POST safety, redirects, decoding, counting."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import email.utils
+
+import httpx
+import pytest
+
+from ansible_collections.scanops.security.plugins.module_utils.client import (
+    BACKOFF_CAP,
+    USER_AGENT,
+    backoff_delay,
+    parse_retry_after,
+)
+from ansible_collections.scanops.security.plugins.module_utils.errors import (
+    ScanopsApiError,
+    ScanopsTransportError,
+)
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
+
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import EPOCH, SECRET
+
+
+def ok(body=None, status=200, headers=None):
+    return httpx.Response(status, json=body if body is not None else {"ok": True}, headers=headers)
+
+
+def test_get_returns_json_and_sends_credentials_and_user_agent(make_client):
+    client, rec = make_client([ok({"id": "x"})])
+    assert client.request("GET", "/things/x", params={"a": 1, "skip": None, "flag": True}) == {"id": "x"}
+    sent = rec.requests[0]
+    assert str(sent.url) == "https://api.example.test/api/things/x?a=1&flag=true"
+    assert sent.headers["X-API-Key"] == SECRET
+    assert sent.headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("scanops.security/0.1.0 (+ansible-core ")
+
+
+def test_empty_and_204_bodies_are_none(make_client):
+    client, _rec = make_client([httpx.Response(204), httpx.Response(200, content=b"")])
+    assert client.request("DELETE", "/a") is None
+    assert client.request("GET", "/b") is None
+
+
+@pytest.mark.parametrize("body,ctype", [(b"<html>oops</html>", "text/html"), (b'{"broken": ', "application/json")])
+def test_non_json_success_body_is_a_clear_error(make_client, body, ctype):
+    client, _rec = make_client([httpx.Response(200, content=body, headers={"content-type": ctype})])
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    assert "invalid JSON in response" in info.value.message
+    assert info.value.status == 200
+
+
+def test_retry_after_seconds_is_honoured(make_client, fake_time):
+    client, rec = make_client([ok({"e": 1}, 429, {"Retry-After": "7"}), ok({"e": 2}, 503, {"Retry-After": "3"}), ok()])
+    assert client.request("GET", "/a") == {"ok": True}
+    assert fake_time.sleeps == [7.0, 3.0]
+    assert len(rec.requests) == 3
+    assert client.stats["retries"] == 2
+
+
+def test_retry_after_http_date_is_honoured(make_client, fake_time):
+    when = email.utils.formatdate(EPOCH + 12, usegmt=True)
+    client, _rec = make_client([ok({}, 503, {"Retry-After": when}), ok()])
+    client.request("GET", "/a")
+    assert len(fake_time.sleeps) == 1
+    assert 11.0 <= fake_time.sleeps[0] <= 12.0
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after("5") == 5.0
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after(email.utils.formatdate(EPOCH + 30, usegmt=True), now=EPOCH) == pytest.approx(30, abs=1)
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_body_retry_hint_wins_over_backoff(make_client, fake_time):
+    def parser(status, data, text):
+        return {"code": data.get("error"), "message": "slow down", "retry_after": data.get("retry_after_seconds")}
+
+    client, _rec = make_client([ok({"error": "rate_limited", "retry_after_seconds": 9}, 429), ok()], error_parser=parser)
+    client.request("GET", "/a")
+    assert fake_time.sleeps == [9]
+
+
+def test_backoff_without_hint_grows_exponentially(make_client, fake_time):
+    client, rec = make_client([ok({}, 502), ok({}, 502), ok({}, 504), ok()], rand=lambda: 1.0)
+    client.request("GET", "/a")
+    assert fake_time.sleeps == [0.5, 1.0, 2.0]
+    assert len(rec.requests) == 4
+
+
+@pytest.mark.parametrize("attempt", range(1, 12))
+@pytest.mark.parametrize("draw", [0.0, 0.25, 0.999, 1.0])
+def test_jitter_stays_within_bounds(attempt, draw):
+    ceiling = min(BACKOFF_CAP, 0.5 * 2 ** (attempt - 1))
+    delay = backoff_delay(attempt, rand=lambda: draw)
+    assert ceiling / 2 <= delay <= ceiling
+    assert delay <= BACKOFF_CAP
+
+
+def test_retries_stop_at_the_deadline(make_client, fake_time):
+    client, rec = make_client(lambda request: ok({}, 503), retries=50, retry_timeout=5, rand=lambda: 1.0)
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    # 0.5 + 1 + 2 = 3.5 s slept; the next 4 s wait would end after the 5 s deadline.
+    assert fake_time.sleeps == [0.5, 1.0, 2.0]
+    assert len(rec.requests) == 4
+    assert sum(fake_time.sleeps) <= 5
+    assert info.value.status == 503
+    assert "would be allowed in 4 s" in info.value.describe("Get", "a")
+
+
+def test_retry_after_beyond_deadline_fails_at_once_saying_when(make_client, fake_time):
+    client, rec = make_client([ok({}, 429, {"Retry-After": "120"})], retry_timeout=60)
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    assert fake_time.sleeps == []
+    assert len(rec.requests) == 1
+    assert info.value.retry_after == 120
+    assert "would be allowed in 120 s" in info.value.describe("Get", "a")
+
+
+def test_retry_count_is_bounded(make_client, fake_time):
+    client, rec = make_client(lambda request: ok({}, 503), retries=2, retry_timeout=1000)
+    with pytest.raises(ScanopsApiError):
+        client.request("GET", "/a")
+    assert len(rec.requests) == 3
+    assert len(fake_time.sleeps) == 2
+
+
+def test_non_retryable_status_is_not_retried(make_client, fake_time):
+    client, rec = make_client(lambda request: ok({}, 500))
+    with pytest.raises(ScanopsApiError):
+        client.request("GET", "/a")
+    assert len(rec.requests) == 1
+    assert fake_time.sleeps == []
+
+
+@pytest.mark.parametrize("failure", [
+    httpx.ReadTimeout("read timed out"),
+    httpx.RemoteProtocolError("Server disconnected without sending a response."),
+    httpx.ReadError("connection reset by peer"),
+])
+def test_post_is_not_retried_once_sent(make_client, fake_time, failure):
+    client, rec = make_client([failure, ok()])
+    with pytest.raises(ScanopsTransportError) as info:
+        client.request("POST", "/scans", json_body={"a": 1})
+    assert info.value.may_have_acted is True
+    assert len(rec.requests) == 1
+    assert fake_time.sleeps == []
+    assert "may have acted" in info.value.describe("Create scan", "x")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_post_5xx_may_have_acted_and_is_not_retried(make_client, status):
+    client, rec = make_client([ok({}, status), ok()])
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("POST", "/scans")
+    assert info.value.may_have_acted is True
+    assert len(rec.requests) == 1
+
+
+@pytest.mark.parametrize("failure", [
+    httpx.ConnectError("connection refused"),
+    httpx.ConnectTimeout("connect timed out"),
+    httpx.PoolTimeout("no free connection"),
+])
+def test_post_is_retried_when_nothing_was_sent(make_client, failure):
+    client, rec = make_client([failure, ok({"id": "s1"}, 201)])
+    assert client.request("POST", "/scans") == {"id": "s1"}
+    assert len(rec.requests) == 2
+
+
+def test_post_is_retried_after_429(make_client, fake_time):
+    client, rec = make_client([ok({}, 429, {"Retry-After": "2"}), ok({"id": "s1"}, 201)])
+    assert client.request("POST", "/scans") == {"id": "s1"}
+    assert fake_time.sleeps == [2.0]
+    assert len(rec.requests) == 2
+
+
+def test_connect_error_without_retries_says_the_server_did_not_act(make_client):
+    client, _rec = make_client(lambda request: httpx.ConnectError("connection refused"), retries=0)
+    with pytest.raises(ScanopsTransportError) as info:
+        client.request("POST", "/scans")
+    assert info.value.may_have_acted is False
+    assert info.value.code == "ConnectError"
+
+
+def test_idempotent_post_is_retried_like_a_put(make_client):
+    client, rec = make_client([ok({}, 503), httpx.ReadTimeout("slow"), ok({"status": "FIXED"})])
+    assert client.request("POST", "/triage", json_body={"status": "FIXED"}, idempotent=True) == {"status": "FIXED"}
+    assert len(rec.requests) == 3
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_safe_methods_are_retried_after_a_dropped_connection(make_client, method):
+    client, rec = make_client([httpx.RemoteProtocolError("dropped"), ok()])
+    assert client.request(method, "/a") == {"ok": True}
+    assert len(rec.requests) == 2
+
+
+def test_same_origin_redirect_keeps_credentials(make_client):
+    client, rec = make_client([httpx.Response(307, headers={"Location": "/api/v2/a"}), ok()])
+    assert client.request("GET", "/a") == {"ok": True}
+    assert str(rec.requests[1].url) == "https://api.example.test/api/v2/a"
+    assert rec.requests[1].headers["X-API-Key"] == SECRET
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example.test/collect",
+    "http://api.example.test/api/a",       # scheme change
+    "https://api.example.test:8443/api/a",  # port change
+])
+def test_cross_origin_redirect_drops_credentials(make_client, target):
+    client, rec = make_client([httpx.Response(302, headers={"Location": target}), ok()])
+    client.request("GET", "/a")
+    followed = rec.requests[1]
+    assert str(followed.url) == target
+    assert "X-API-Key" not in followed.headers
+    assert all(SECRET not in value for value in followed.headers.values())
+
+
+def test_credentials_stay_dropped_after_leaving_the_origin(make_client):
+    client, rec = make_client([
+        httpx.Response(302, headers={"Location": "https://cdn.example.test/x"}),
+        httpx.Response(302, headers={"Location": "https://api.example.test/api/back"}),
+        ok(),
+    ])
+    client.request("GET", "/a")
+    assert "X-API-Key" in rec.requests[0].headers
+    assert "X-API-Key" not in rec.requests[1].headers
+    assert "X-API-Key" not in rec.requests[2].headers
+
+
+def test_redirect_303_after_post_becomes_get(make_client):
+    client, rec = make_client([httpx.Response(303, headers={"Location": "/api/result"}), ok({"done": True})])
+    assert client.request("POST", "/jobs", json_body={"a": 1}) == {"done": True}
+    assert rec.requests[1].method == "GET"
+    assert rec.requests[1].content == b""
+
+
+def test_at_most_five_redirect_hops(make_client):
+    client, rec = make_client(lambda request: httpx.Response(302, headers={"Location": "/api/loop"}))
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    assert "too many redirects" in info.value.message
+    assert len(rec.requests) == 6
+
+
+def test_error_text_is_redacted_and_names_status(make_client):
+    def parser(status, data, text):
+        return {"code": data["code"], "message": data["message"], "details": data.get("details")}
+
+    body = {"code": "UNAUTHORIZED", "message": "key %s is revoked" % SECRET, "details": {"key": SECRET}}
+    client, _rec = make_client([ok(body, 401)], error_parser=parser)
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a", params={"token": "irrelevant"})
+    text = info.value.describe("List", "things")
+    assert text == "List things: key ******** is revoked (HTTP 401 UNAUTHORIZED)"
+    assert SECRET not in repr(info.value.to_dict())
+    assert info.value.path == "/api/a"
+
+
+def test_bearer_token_is_redacted_without_its_prefix(make_client):
+    client, _rec = make_client([httpx.Response(401, text="bad token abc123secretvalue")],
+                               auth_headers={"Authorization": "Bearer abc123secretvalue"})
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    assert "abc123secretvalue" not in info.value.describe("Get", "a")
+    assert "bad token ********" in info.value.message
+
+
+def test_non_json_error_body_gives_an_excerpt(make_client):
+    client, _rec = make_client([httpx.Response(502, text="<html><body>Bad gateway</body></html>")], retries=0)
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("GET", "/a")
+    assert info.value.status == 502
+    assert "Bad gateway" in info.value.message
+    assert info.value.describe("Get", "a").endswith("(HTTP 502)")
+
+
+def test_stats_count_every_request_sent_by_method(make_client):
+    client, _rec = make_client([ok(), ok({}, 503), ok(), httpx.Response(204), ok({"id": 1}, 201)])
+    client.request("GET", "/a")
+    client.request("GET", "/b")
+    client.request("DELETE", "/c")
+    client.request("POST", "/d")
+    assert client.stats == {"total": 5, "retries": 1, "GET": 3, "DELETE": 1, "POST": 1}
+
+
+def test_limiter_is_chosen_by_rate_class(make_client, fake_time):
+    trigger = TokenBucket(1.0, 1, clock=fake_time.clock, sleep=fake_time.sleep)
+    client, _rec = make_client(lambda request: ok(), limiters={"trigger": trigger})
+    client.request("POST", "/a", rate_class="trigger")
+    client.request("GET", "/b")  # no "read" limiter: not paced
+    client.request("POST", "/a", rate_class="trigger")
+    assert fake_time.sleeps == [1.0]
+
+
+def test_rate_limit_headers_tighten_the_limiter(make_client, fake_time):
+    bucket = TokenBucket(10.0, 10, clock=fake_time.clock, sleep=fake_time.sleep, wallclock=fake_time.wallclock)
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4", "X-RateLimit-Limit": "60"}
+    client, _rec = make_client([ok(headers=headers), ok()], limiters={"read": bucket})
+    client.request("GET", "/a")
+    client.request("GET", "/b")
+    assert fake_time.sleeps == [pytest.approx(4.0)]
+    assert bucket.rate == pytest.approx(1.0)
