@@ -12,7 +12,6 @@ from ansible_collections.scanops.security.plugins.module_utils.providers import 
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET, FakeTime, Recorder
 
 
-
 @pytest.fixture
 def fake_time():
     return FakeTime()
@@ -55,4 +54,3 @@ def make_adapter(fake_time):
     yield factory
     for adapter in adapters:
         adapter.close()
-
