@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Token bucket pacing on a fake clock."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import threading
+
+import pytest
+
+from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import sliding_window
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit, TokenBucket
+
+
+def grant_times(bucket, fake_time, count):
+    times = []
+    for _i in range(count):
+        bucket.acquire()
+        times.append(fake_time.clock())
+    return times
+
+
+def max_in_window(times, window):
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+def test_burst_then_steady_rate(fake_time):
+    bucket = TokenBucket(2.0, 3, clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(bucket, fake_time, 13)
+    assert times[:3] == [0.0, 0.0, 0.0]
+    assert times[-1] == pytest.approx(5.0)  # 10 more tokens at 2 a second
+    assert all(b - a == pytest.approx(0.5) for a, b in zip(times[3:], times[4:]))
+
+
+@pytest.mark.parametrize("limit,burst", [(10, 2), (60, 10), (30, 5), (2, 5)])
+def test_sliding_window_never_exceeds_the_published_limit(fake_time, limit, burst):
+    rate, size = sliding_window(limit, 60, burst)
+    bucket = TokenBucket(rate, size, clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(bucket, fake_time, limit * 4)
+    assert max_in_window(times, 60.0) <= limit
+    # and it never waits longer than the refill rate demands
+    assert times[-1] == pytest.approx((limit * 4 - size) / rate)
+
+
+def test_documented_cloudgeni_trigger_pace(fake_time):
+    limiters = get_adapter_class("cloudgeni").build_limiters(clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(limiters["trigger"], fake_time, 30)
+    assert max_in_window(times, 60.0) <= 10
+
+
+def test_penaxtra_reads_and_writes_share_one_bucket_of_120():
+    limiters = get_adapter_class("penaxtra").build_limiters()
+    assert limiters["read"] is limiters["write"]
+    assert limiters["read"].burst == 120
+    assert limiters["read"].rate == pytest.approx(1.0)
+
+
+def test_harborguard_scan_creation_is_ten_a_minute(fake_time):
+    limiters = get_adapter_class("harborguard").build_limiters(clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(limiters["scan_create"], fake_time, 25)
+    assert max_in_window(times, 60.0) <= 10
+    assert limiters["read"].rate >= 20
+
+
+@pytest.mark.parametrize("provider,rate", [("kolega", 10.0), ("agilesec", 5.0)])
+def test_assumed_paces_for_undocumented_limits(provider, rate):
+    limiters = get_adapter_class(provider).build_limiters()
+    assert limiters["read"].rate == rate
+    assert limiters["write"].rate == rate
+
+
+def test_rate_limit_override_and_zero(fake_time):
+    cls = get_adapter_class("cloudgeni")
+    limiters = cls.build_limiters(4, clock=fake_time.clock, sleep=fake_time.sleep)
+    assert set(limiters) >= set(("trigger", "status", "findings", "read", "write"))
+    assert all(limiter.rate == 4.0 for limiter in limiters.values())
+    assert cls.build_limiters(0) == {}
+
+
+def test_no_limit_never_waits():
+    limiter = NoLimit()
+    assert [limiter.acquire() for _i in range(1000)] == [0.0] * 1000
+    assert limiter.observe({"X-RateLimit-Remaining": "0"}) is None
+
+
+def test_concurrent_acquires_reserve_distinct_slots():
+    sleeps = []
+    lock = threading.Lock()
+
+    def record(seconds):
+        with lock:
+            sleeps.append(seconds)
+
+    bucket = TokenBucket(10.0, 5, clock=lambda: 100.0, sleep=record)
+    threads = [threading.Thread(target=lambda: [bucket.acquire() for _i in range(25)]) for _t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 5 free tokens; the 95 others each wait for their own slot, 0.1 s apart.
+    assert sorted(sleeps) == pytest.approx([k / 10.0 for k in range(1, 96)])
+
+
+def test_observe_remaining_zero_waits_until_reset(fake_time):
+    bucket = TokenBucket(100.0, 100, clock=fake_time.clock, sleep=fake_time.sleep, wallclock=fake_time.wallclock)
+    bucket.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(fake_time.wallclock() + 8)})
+    bucket.acquire()
+    assert fake_time.sleeps == [pytest.approx(8.0)]
+
+
+def test_observe_remaining_caps_the_saved_tokens(fake_time):
+    bucket = TokenBucket(1.0, 50, clock=fake_time.clock, sleep=fake_time.sleep)
+    bucket.observe({"X-RateLimit-Remaining": "2"})
+    times = grant_times(bucket, fake_time, 4)
+    assert times == [0.0, 0.0, pytest.approx(1.0), pytest.approx(2.0)]
+
+
+def test_observe_never_loosens(fake_time):
+    bucket = TokenBucket(0.5, 2, clock=fake_time.clock, sleep=fake_time.sleep)
+    bucket.observe({"X-RateLimit-Limit": "6000", "X-RateLimit-Remaining": "5999"})
+    assert bucket.rate == 0.5
+    assert bucket.burst == 2
+    bucket.observe({})
+    assert bucket.rate == 0.5
+
+
+def test_rate_must_be_positive():
+    with pytest.raises(ValueError):
+        TokenBucket(0, 1)
