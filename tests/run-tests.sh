@@ -60,7 +60,8 @@ for suite in "${suites[@]}"; do
     sanity|units|emulator|integration|lint|molecule|faults)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
-        units|integration|faults) dir="tests/$suite" ;;
+        units) dir="tests/unit" ;;
+        integration|faults) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="extensions/molecule" ;;
         lint) dir="roles" ;;
