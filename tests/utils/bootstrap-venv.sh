@@ -21,15 +21,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# System tools some suites shell out to (the vendor pages' curl examples use curl and jq).
+# System tools the suites use: curl and jq run the vendor pages' curl examples; ansible-test sanity
+# lints shell scripts with shellcheck only when it is installed.
 missing=()
-for tool in curl jq; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in curl jq shellcheck; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing ${missing[*]} with apt-get"
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: ${missing[*]} not installed; the vendor curl-example tests will be skipped" >&2
+    echo "warning: ${missing[*]} not installed: the curl-example tests and shellcheck linting will not run" >&2
   fi
 fi
 
