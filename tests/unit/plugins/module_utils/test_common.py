@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared options, credential resolution order, adapter construction and error rendering."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import httpx
+import pytest
+import yaml
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.scanops.security.plugins.doc_fragments.scanops import ModuleDocFragment
+from ansible_collections.scanops.security.plugins.module_utils import common
+from ansible_collections.scanops.security.plugins.module_utils.errors import (
+    ScanopsApiError,
+    ScanopsTransportError,
+    VocabularyError,
+)
+
+ENV_NAMES = ("SCANOPS_PROVIDER", "SCANOPS_API_URL", "SCANOPS_API_KEY", "CLOUDGENI_API_KEY", "CLOUDGENI_ORG_ID",
+             "CLOUDGENI_API_URL", "KOLEGA_TOKEN", "KOLEGA_API_URL", "AGILESEC_API_TOKEN", "AGILESEC_API_URL",
+             "HARBORGUARD_API_KEY", "HARBORGUARD_API_URL", "PENAXTRA_TOKEN", "PENAXTRA_API_URL")
+
+
+class FailJson(Exception):
+    def __init__(self, result):
+        super(FailJson, self).__init__(result.get("msg"))
+        self.result = result
+
+
+class FakeModule(object):
+    """The parts of AnsibleModule that common.py uses."""
+
+    def __init__(self, params):
+        self.params = params
+        self.no_log_values = set()
+
+    def fail_json(self, **result):
+        raise FailJson(result)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def validated(args):
+    result = ArgumentSpecValidator(common.scanops_argument_spec()).validate(args)
+    assert result.error_messages == []
+    return result.validated_parameters
+
+
+def test_option_beats_generic_env_beats_provider_env(monkeypatch):
+    monkeypatch.setenv("KOLEGA_TOKEN", "kcp_live_from_provider_env")
+    monkeypatch.setenv("KOLEGA_API_URL", "https://kolega.provider-env.test")
+    params = validated({"provider": "kolega"})
+    _cls, url, key, _org = common.resolve_settings(params)
+    assert (url, key) == ("https://kolega.provider-env.test", "kcp_live_from_provider_env")
+
+    monkeypatch.setenv("SCANOPS_API_KEY", "kcp_live_from_generic_env")
+    monkeypatch.setenv("SCANOPS_API_URL", "https://kolega.generic-env.test")
+    params = validated({"provider": "kolega"})
+    _cls, url, key, _org = common.resolve_settings(params)
+    assert (url, key) == ("https://kolega.generic-env.test", "kcp_live_from_generic_env")
+
+    params = validated({"provider": "kolega", "api_key": "kcp_live_from_option", "api_url": "https://kolega.option.test"})
+    _cls, url, key, _org = common.resolve_settings(params)
+    assert (url, key) == ("https://kolega.option.test", "kcp_live_from_option")
+
+
+@pytest.mark.parametrize("provider,key_env,url_env,default_url", [
+    ("cloudgeni", "CLOUDGENI_API_KEY", "CLOUDGENI_API_URL", "https://api.cloudgeni.ai/api/v1"),
+    ("kolega", "KOLEGA_TOKEN", "KOLEGA_API_URL", "https://api.kolega.dev"),
+    ("agilesec", "AGILESEC_API_TOKEN", "AGILESEC_API_URL", "https://api.agilesec.net"),
+    ("harborguard", "HARBORGUARD_API_KEY", "HARBORGUARD_API_URL", "https://harborguard.co"),
+    ("penaxtra", "PENAXTRA_TOKEN", "PENAXTRA_API_URL", "https://penaxtra.com"),
+])
+def test_provider_env_vars(provider, key_env, url_env, default_url):
+    environ = {key_env: "key-for-%s" % provider, "CLOUDGENI_ORG_ID": "org_env"}
+    params = validated({"provider": provider})
+    cls, url, key, org = common.resolve_settings(params, environ)
+    assert cls.NAME == provider
+    assert key == "key-for-%s" % provider
+    assert url == default_url
+    if provider == "cloudgeni":
+        assert org == "org_env"
+    environ[url_env] = "https://mirror.example.test"
+    assert common.resolve_settings(params, environ)[1] == "https://mirror.example.test"
+
+
+def test_provider_comes_from_env(monkeypatch):
+    monkeypatch.setenv("SCANOPS_PROVIDER", "penaxtra")
+    assert validated({})["provider"] == "penaxtra"
+
+
+def test_missing_key_names_the_option_and_variables():
+    module = FakeModule(validated({"provider": "harborguard"}))
+    with pytest.raises(FailJson) as info:
+        common.build_adapter(module)
+    message = info.value.result["msg"]
+    assert "api_key" in message and "SCANOPS_API_KEY" in message and "HARBORGUARD_API_KEY" in message
+
+
+def test_cloudgeni_needs_an_organization():
+    module = FakeModule(validated({"provider": "cloudgeni", "api_key": "cg_live_x"}))
+    with pytest.raises(FailJson) as info:
+        common.build_adapter(module)
+    assert "organization" in info.value.result["msg"] and "CLOUDGENI_ORG_ID" in info.value.result["msg"]
+
+
+def test_build_adapter_registers_env_keys_as_no_log(monkeypatch):
+    monkeypatch.setenv("PENAXTRA_TOKEN", "pnx_secret_token_value")
+    module = FakeModule(validated({"provider": "penaxtra", "timeout": 5, "retries": 1, "rate_limit": 0}))
+    seen = []
+
+    def answer(request):
+        seen.append(request)
+        return httpx.Response(200, json={"data": []})
+
+    with common.build_adapter(module, transport=httpx.MockTransport(answer)) as adapter:
+        assert adapter.list_runs() == []
+        assert adapter.client.retries == 1
+    assert "pnx_secret_token_value" in module.no_log_values
+    assert seen[0].headers["Authorization"] == "Bearer pnx_secret_token_value"
+
+
+def test_fail_with_error_renders_vendor_error():
+    module = FakeModule({})
+    err = ScanopsApiError("Scan not found", provider="cloudgeni", status=404, code="not_found", method="GET",
+                          path="/organizations/o/repositories/r/scans/s")
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, err, "Get scan", "s", api_calls={"total": 1})
+    result = info.value.result
+    assert result["msg"] == "Get scan s: Scan not found (HTTP 404 not_found)"
+    assert result["changed"] is False
+    assert result["api_calls"] == {"total": 1}
+    assert result["error"]["status"] == 404 and result["error"]["code"] == "not_found"
+
+
+def test_fail_with_error_without_vendor_code_or_status():
+    module = FakeModule({})
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, ScanopsApiError("Sensor not found.", status=404), "Delete sensor", "s1")
+    assert info.value.result["msg"] == "Delete sensor s1: Sensor not found. (HTTP 404)"
+    transport = ScanopsTransportError("timed out (read)", code="ReadTimeout", may_have_acted=True)
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, transport, "Trigger scan", "r1", changed=True)
+    assert info.value.result["msg"] == "Trigger scan r1: timed out (read) (ReadTimeout)"
+    assert info.value.result["changed"] is True
+    assert info.value.result["error"]["may_have_acted"] is True
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, VocabularyError("finding status 'x' is not supported"), "Set status", "f1")
+    assert info.value.result["msg"] == "Set status f1: finding status 'x' is not supported"
+
+
+def test_doc_fragment_matches_the_argument_spec():
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    spec = common.scanops_argument_spec()
+    assert set(documented) == set(spec)
+    for name, option in spec.items():
+        doc = documented[name]
+        assert doc.get("type") == option.get("type"), name
+        assert doc.get("required", False) == option.get("required", False), name
+        assert doc.get("choices") == option.get("choices"), name
+        if "default" in option:
+            assert doc.get("default") == option["default"], name
+        else:
+            assert "default" not in doc, name
+    assert spec["api_key"]["no_log"] is True
