@@ -193,7 +193,12 @@ class ApiClient(object):
     def add_secret(self, value):
         """Register a value (e.g. a webhook secret sent in a body) to redact from errors."""
         if value:
-            self._secrets.add(str(value))
+            with self._stats_lock:
+                self._secrets.add(str(value))
+
+    def _secret_list(self):
+        with self._stats_lock:
+            return tuple(self._secrets)
 
     @property
     def stats(self):
@@ -329,7 +334,7 @@ class ApiClient(object):
             what = "connection lost before a response"
         else:
             what = "could not connect"
-        message = "%s (%s)" % (what, redact(str(exc), self._secrets) or type(exc).__name__)
+        message = "%s (%s)" % (what, redact(str(exc), self._secret_list()) or type(exc).__name__)
         if sent:
             message += "; the server may have acted on the request"
         return ScanopsTransportError(message, provider=self.provider, code=type(exc).__name__, method=method,
@@ -371,9 +376,9 @@ class ApiClient(object):
             retry_after = header_hint
         details = parsed.get("details")
         if details is not None:
-            details = json.loads(redact(json.dumps(details), self._secrets))
-        return ScanopsApiError(redact(message, self._secrets), provider=self.provider, status=response.status_code,
-                               code=redact(parsed.get("code"), self._secrets), method=method, path=path,
+            details = json.loads(redact(json.dumps(details), self._secret_list()))
+        return ScanopsApiError(redact(message, self._secret_list()), provider=self.provider, status=response.status_code,
+                               code=redact(parsed.get("code"), self._secret_list()), method=method, path=path,
                                retry_after=retry_after, details=details)
 
 

@@ -5,6 +5,7 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import concurrent.futures
 import email.utils
 
 import httpx
@@ -310,3 +311,12 @@ def test_rate_limit_headers_tighten_the_limiter(make_client, fake_time):
     client.request("GET", "/b")
     assert fake_time.sleeps == [pytest.approx(4.0)]
     assert bucket.rate == pytest.approx(1.0)
+
+
+def test_one_client_serves_a_thread_pool(make_client):
+    client, rec = make_client(lambda request: ok({"path": request.url.path}))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        paths = list(pool.map(lambda n: client.request("GET", "/item/%d" % n)["path"], range(200)))
+    assert paths == ["/api/item/%d" % n for n in range(200)]
+    assert client.stats["GET"] == 200 and client.stats["total"] == 200
+    assert len(rec.requests) == 200
