@@ -62,9 +62,11 @@ class CloudGeniAdapter(ProviderAdapter):
         """``{"error": "not_found", "message": "Scan not found", "details": {...}}``."""
         if not isinstance(data, dict):
             return {}
-        details = data.get("details")
-        return {"code": data.get("error"), "message": data.get("message"),
-                "details": details if isinstance(details, dict) else None}
+        details = data.get("details") if isinstance(data.get("details"), dict) else None
+        # ASSUMPTION: no rate-limit headers, so a 429 carries its wait in details.retryAfterSeconds.
+        retry_after = (details or {}).get("retryAfterSeconds")
+        return {"code": data.get("error"), "message": data.get("message"), "details": details,
+                "retry_after": float(retry_after) if isinstance(retry_after, (int, float)) else None}
 
     def _org(self):
         if not self.organization:

@@ -388,3 +388,13 @@ def test_penaxtra_normalizers():
                                          "status": "triaged", "discovered_at": "2026-05-22T10:14:30Z"})
     assert finding["status"] == "acknowledged" and finding["first_seen"] == "2026-05-22T10:14:30Z"
     adapter.close()
+
+
+def test_cloudgeni_rate_limit_hint_in_details_is_honoured(make_adapter, fake_time):
+    adapter, rec = make_adapter("cloudgeni", [
+        httpx.Response(429, json={"error": "rate_limited", "message": "Rate limit exceeded", "details": {"retryAfterSeconds": 6}}),
+        httpx.Response(200, json={"id": "scan_1", "status": "running"}),
+    ])
+    assert adapter.get_scan("repo_1", "scan_1")["status"] == "running"
+    assert fake_time.sleeps == [6.0]
+    assert len(rec.requests) == 2
