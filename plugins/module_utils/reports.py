@@ -1,0 +1,484 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Report files for scan results: SARIF 2.1.0, JUnit XML and a Markdown summary.
+
+Every function takes ``results``: a list of ``{"scan": normalized scan, "gate": gate result
+(``gate.evaluate_gate``) or None, "findings": [normalized findings] or None}``.
+
+``sarif_document``, ``junit_document`` and ``markdown_summary`` return the content (a dict, an
+XML string and a Markdown string); ``write_reports`` writes the files atomically.
+Standard library only.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import os
+import re
+import tempfile
+import xml.etree.ElementTree as ET
+
+from urllib.parse import quote
+
+from ansible_collections.scanops.security.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
+    SEVERITIES,
+    empty_counts,
+    severity_at_least,
+    severity_rank,
+)
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+
+DISPLAY_NAMES = {
+    "cloudgeni": "CloudGeni",
+    "kolega": "Kolega DevSec",
+    "agilesec": "Keyfactor AgileSec",
+    "harborguard": "HarborGuard",
+    "penaxtra": "Penaxtra",
+}
+SARIF_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+# The numeric "security-severity" code scanning UIs read from rule properties.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
+MARKDOWN_TOP = 20
+
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
+_GHSA = re.compile(r"^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$", re.IGNORECASE)
+_CWE = re.compile(r"\bCWE-\d+\b", re.IGNORECASE)
+# Characters XML 1.0 cannot carry at all.
+_XML_ILLEGAL = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_URI_SAFE = "/:@-._~!$&'()*+,;="
+
+
+# -- small helpers -----------------------------------------------------------------------------------
+def display_name(provider):
+    """``CloudGeni`` for ``cloudgeni``; unknown providers as given."""
+    return DISPLAY_NAMES.get(provider, provider or "scanops")
+
+
+def _text(value):
+    return "" if value is None else str(value)
+
+
+def _findings(result):
+    return [f for f in (result.get("findings") or []) if isinstance(f, dict)]
+
+
+def _scan(result):
+    return result.get("scan") or {}
+
+
+def _gate(result):
+    return result.get("gate") if isinstance(result.get("gate"), dict) else None
+
+
+def _suppression(result, finding):
+    """Why a finding does not count: ``(kind, reason)`` or None."""
+    gate = _gate(result)
+    if gate:
+        for item in gate.get("ignored") or []:
+            if item.get("id") == finding.get("id") and item.get("rule_id") == finding.get("rule_id"):
+                expiry = " (until %s)" % item["expires"] if item.get("expires") else ""
+                return "ignore", "%s%s" % (item.get("reason"), expiry)
+        for item in gate.get("excluded") or []:
+            if item.get("id") == finding.get("id") and item.get("rule_id") == finding.get("rule_id"):
+                return "vendor", "marked %s on %s" % (item.get("status"), display_name(finding.get("provider")))
+    return None
+
+
+def _location_text(finding):
+    loc = finding.get("location") or {}
+    if loc.get("file"):
+        return "%s:%s" % (loc["file"], loc["line"]) if _line(loc.get("line")) else str(loc["file"])
+    if loc.get("package"):
+        return ("%s %s" % (loc["package"], loc.get("version") or "")).strip()
+    if loc.get("resource"):
+        return str(loc["resource"])
+    return ""
+
+
+def _line(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value >= 1 else None
+
+
+def _sorted_findings(findings):
+    return sorted(findings, key=lambda f: (-severity_rank(f.get("severity")), _text(f.get("rule_id")), _text(f.get("id"))))
+
+
+def _threshold(gate):
+    """The severity from which findings fail in JUnit: fail_on, else the lowest limited one."""
+    policy = (gate or {}).get("policy") or {}
+    if policy.get("fail_on"):
+        return policy["fail_on"]
+    limited = [sev for sev in SEVERITIES if sev in (policy.get("max_findings") or {})]
+    return limited[-1] if limited else None
+
+
+# -- SARIF -------------------------------------------------------------------------------------------
+def _uri(path):
+    path = str(path).replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return quote(path, safe=_URI_SAFE)
+
+
+def _raw_text(finding, *names):
+    raw = finding.get("raw")
+    if not isinstance(raw, dict):
+        return None
+    source = raw.get("_source") if isinstance(raw.get("_source"), dict) else raw
+    for name in names:
+        value = source.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _help_uri(rule_id):
+    if _CVE.match(rule_id):
+        return "https://nvd.nist.gov/vuln/detail/%s" % rule_id.upper()
+    if _GHSA.match(rule_id):
+        return "https://github.com/advisories/%s" % rule_id
+    return None
+
+
+def _rule(rule_id, findings):
+    severity = max((f.get("severity") for f in findings), key=severity_rank)
+    first = findings[0]
+    title = _text(first.get("title")) or rule_id
+    rule = {
+        "id": rule_id,
+        "name": rule_id,
+        "shortDescription": {"text": title},
+        "defaultConfiguration": {"level": SARIF_LEVELS.get(severity, "note")},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY.get(severity, "0.0"),
+            "severity": severity,
+            "tags": ["security", first.get("provider") or "scanops"],
+        },
+    }
+    description = _raw_text(first, "description", "summary", "message")
+    if description and description != title:
+        rule["fullDescription"] = {"text": description}
+    advice = _raw_text(first, "remediation", "recommendation", "fix", "help")
+    help_uri = _help_uri(rule_id) or _raw_text(first, "helpUri", "help_url", "reference", "referenceUrl")
+    if advice or description:
+        rule["help"] = {"text": advice or description}
+    if help_uri and re.match(r"^https?://", help_uri):
+        rule["helpUri"] = help_uri
+    cwes = sorted(set(m.upper() for m in _CWE.findall(json.dumps(first.get("raw"), default=str))))
+    rule["properties"]["tags"].extend(cwes)
+    return rule
+
+
+def _sarif_location(finding):
+    loc = finding.get("location") or {}
+    location = {}
+    if loc.get("file"):
+        physical = {"artifactLocation": {"uri": _uri(loc["file"])}}
+        line = _line(loc.get("line"))
+        if line:
+            physical["region"] = {"startLine": line}
+        location["physicalLocation"] = physical
+    logical = []
+    if loc.get("package"):
+        version = loc.get("version")
+        name = "%s@%s" % (loc["package"], version) if version else str(loc["package"])
+        logical.append({"name": str(loc["package"]), "fullyQualifiedName": name, "kind": "module"})
+    if loc.get("resource"):
+        logical.append({"name": str(loc["resource"]), "fullyQualifiedName": str(loc["resource"]), "kind": "resource"})
+    if logical:
+        location["logicalLocations"] = logical
+    return [location] if location else []
+
+
+def _sarif_result(result, finding, rule_index):
+    severity = str(finding.get("severity") or "info").lower()
+    title = _text(finding.get("title")) or _text(finding.get("rule_id")) or "finding"
+    where = _location_text(finding)
+    loc = finding.get("location") or {}
+    text = "%s (%s)" % (title, where) if where and not loc.get("file") else title
+    if loc.get("fixed_version"):
+        text += "; fixed in %s" % loc["fixed_version"]
+    item = {
+        "message": {"text": text},
+        "level": SARIF_LEVELS.get(severity, "note"),
+        "properties": {
+            "severity": severity,
+            "status": finding.get("status"),
+            "vendor_status": finding.get("vendor_status"),
+            "provider": finding.get("provider"),
+            "finding_id": finding.get("id"),
+        },
+    }
+    if finding.get("first_seen"):
+        item["properties"]["first_seen"] = finding["first_seen"]
+    if finding.get("rule_id") is not None:
+        item["ruleId"] = str(finding["rule_id"])
+        item["ruleIndex"] = rule_index[str(finding["rule_id"])]
+    locations = _sarif_location(finding)
+    if locations:
+        item["locations"] = locations
+    if finding.get("id") is not None:
+        item["partialFingerprints"] = {"scanopsFindingId/v1": "%s/%s" % (finding.get("provider"), finding["id"])}
+    suppression = _suppression(result, finding)
+    if suppression:
+        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": suppression[1]}]
+    return item
+
+
+def _sarif_run(result):
+    scan = _scan(result)
+    gate = _gate(result)
+    findings = _findings(result)
+    provider = scan.get("provider")
+    by_rule = {}
+    for finding in findings:
+        if finding.get("rule_id") is not None:
+            by_rule.setdefault(str(finding["rule_id"]), []).append(finding)
+    rule_ids = sorted(by_rule)
+    rule_index = dict((rule_id, i) for i, rule_id in enumerate(rule_ids))
+    driver = {
+        "name": display_name(provider),
+        "organization": "scanops.security",
+        "semanticVersion": COLLECTION_VERSION,
+        "rules": [_rule(rule_id, by_rule[rule_id]) for rule_id in rule_ids],
+        "properties": {"provider": provider},
+    }
+    summary = dict((k, scan.get(k)) for k in ("provider", "id", "target", "status", "vendor_status", "created_at",
+                                                 "started_at", "completed_at", "duration_seconds", "counts", "url"))
+    properties = {"scan": summary, "findings_included": result.get("findings") is not None}
+    invocation = {"executionSuccessful": bool(gate["passed"]) if gate else scan.get("status") == "completed"}
+    if gate:
+        properties["gate"] = dict((k, gate.get(k)) for k in ("passed", "reasons", "counts", "ignored", "expired_ignores",
+                                                              "checks", "policy") if k in gate)
+        invocation["toolExecutionNotifications"] = [
+            {"message": {"text": reason}, "level": "error", "descriptor": {"id": "scanops-gate"}}
+            for reason in gate.get("reasons") or []]
+    if scan.get("started_at") or scan.get("created_at"):
+        invocation["startTimeUtc"] = scan.get("started_at") or scan.get("created_at")
+    if scan.get("completed_at"):
+        invocation["endTimeUtc"] = scan["completed_at"]
+    run = {
+        "tool": {"driver": driver},
+        "invocations": [invocation],
+        "results": [_sarif_result(result, f, rule_index) for f in _sorted_findings(findings)],
+        "properties": properties,
+        "automationDetails": {"id": "scanops/%s/%s" % (provider, scan.get("id"))},
+    }
+    if scan.get("url") and re.match(r"^https?://", str(scan["url"])):
+        run["automationDetails"]["properties"] = {"url": scan["url"]}
+    return run
+
+
+def sarif_document(results):
+    """A SARIF 2.1.0 log (dict): one run per scan, the gate in each run's properties and invocation."""
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [_sarif_run(r) for r in results]}
+
+
+# -- JUnit -------------------------------------------------------------------------------------------
+def _xml(value):
+    return _XML_ILLEGAL.sub("?", _text(value))
+
+
+def _testcase(parent, classname, name, failure=None, skipped=None, details=None):
+    case = ET.SubElement(parent, "testcase", {"classname": _xml(classname), "name": _xml(name), "time": "0"})
+    if failure is not None:
+        element = ET.SubElement(case, "failure", {"message": _xml(failure[0]), "type": _xml(failure[1])})
+        element.text = _xml(details or failure[0])
+    elif skipped is not None:
+        ET.SubElement(case, "skipped", {"message": _xml(skipped)})
+    return case
+
+
+def _finding_details(finding):
+    loc = finding.get("location") or {}
+    lines = ["rule: %s" % _text(finding.get("rule_id")), "severity: %s" % _text(finding.get("severity")),
+             "status: %s" % _text(finding.get("status")), "finding id: %s" % _text(finding.get("id"))]
+    for key in ("file", "line", "package", "version", "fixed_version", "resource"):
+        if loc.get(key) not in (None, ""):
+            lines.append("%s: %s" % (key.replace("_", " "), loc[key]))
+    return "\n".join(lines)
+
+
+def _junit_suite(parent, result):
+    scan = _scan(result)
+    gate = _gate(result)
+    provider = _text(scan.get("provider")) or "scanops"
+    name = "%s %s (scan %s)" % (display_name(scan.get("provider")), _text(scan.get("target")), _text(scan.get("id")))
+    suite = ET.SubElement(parent, "testsuite", {"name": _xml(name)})
+    props = ET.SubElement(suite, "properties")
+    for key in ("provider", "id", "target", "status", "url"):
+        if scan.get(key) is not None:
+            ET.SubElement(props, "property", {"name": "scan.%s" % key, "value": _xml(scan[key])})
+    if gate:
+        ET.SubElement(props, "property", {"name": "gate.passed", "value": "true" if gate.get("passed") else "false"})
+        for check in gate.get("checks") or []:
+            failure = None if check.get("passed") else (check.get("detail"), "gate")
+            _testcase(suite, "scanops.%s.gate" % provider, "gate: %s" % check.get("name"), failure=failure,
+                      details=check.get("detail"))
+    else:
+        status = scan.get("status")
+        failure = None if status == "completed" else ("scan %s is %s" % (_text(scan.get("id")), status), "scan")
+        _testcase(suite, "scanops.%s.gate" % provider, "scan status", failure=failure)
+    threshold = _threshold(gate)
+    for finding in _sorted_findings(_findings(result)):
+        severity = _text(finding.get("severity")) or "info"
+        if threshold and not severity_at_least(severity, threshold):
+            continue
+        title = _text(finding.get("title")) or _text(finding.get("rule_id"))
+        where = _location_text(finding)
+        case_name = "%s %s: %s%s" % (severity, _text(finding.get("rule_id")), title, " @ %s" % where if where else "")
+        classname = "scanops.%s.findings" % provider
+        suppression = _suppression(result, finding)
+        if suppression:
+            _testcase(suite, classname, case_name, skipped="not counted: %s" % suppression[1])
+        else:
+            message = "%s finding %s: %s" % (severity, _text(finding.get("rule_id")), title)
+            _testcase(suite, classname, case_name, failure=(message, severity), details=_finding_details(finding))
+    cases = suite.findall("testcase")
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+    suite.set("errors", "0")
+    suite.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))
+    suite.set("time", "%.3f" % float(scan.get("duration_seconds") or 0))
+    if scan.get("completed_at") or scan.get("created_at"):
+        suite.set("timestamp", _xml(scan.get("completed_at") or scan.get("created_at")))
+    return suite
+
+
+def junit_document(results):
+    """JUnit XML text: a testsuite per scan, a testcase per gate check and per finding that fails.
+
+    Findings fail from the gate's ``fail_on`` severity up (else from the lowest severity
+    ``max_findings`` limits, else every finding); findings the gate ignored are skipped.
+    """
+    root = ET.Element("testsuites", {"name": "scanops.security"})
+    suites = [_junit_suite(root, r) for r in results]
+    for attribute in ("tests", "failures", "errors", "skipped"):
+        root.set(attribute, str(sum(int(s.get(attribute)) for s in suites)))
+    root.set("time", "%.3f" % sum(float(s.get("time")) for s in suites))
+    _indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _indent(element, level=0):
+    pad = "\n" + "  " * level
+    if len(element):
+        if not (element.text or "").strip():
+            element.text = pad + "  "
+        for child in element:
+            _indent(child, level + 1)
+            if not (child.tail or "").strip():
+                child.tail = pad + "  "
+        if not (element[-1].tail or "").strip():
+            element[-1].tail = pad
+
+
+# -- Markdown ----------------------------------------------------------------------------------------
+def _md(value):
+    text = _text(value).replace("\r", " ").replace("\n", " ")
+    return re.sub(r"([\\`*_|<>\[\]])", r"\\\1", text)
+
+
+def _gate_word(gate):
+    if not gate:
+        return "not evaluated"
+    return "passed" if gate.get("passed") else "**failed**"
+
+
+def markdown_summary(results, top=MARKDOWN_TOP):
+    """Markdown: a table of the scans and their gates, the gate reasons, the ``top`` worst findings."""
+    lines = ["# Scan results", "",
+             "| Provider | Target | Scan | Status | Critical | High | Medium | Low | Info | Gate |",
+             "|---|---|---|---|--:|--:|--:|--:|--:|---|"]
+    for result in results:
+        scan = _scan(result)
+        gate = _gate(result)
+        counts = empty_counts()
+        counts.update(dict((k, v) for k, v in ((gate or {}).get("counts") or scan.get("counts") or {}).items() if k in counts))
+        scan_id = _md(scan.get("id"))
+        if scan.get("url") and re.match(r"^https?://", str(scan["url"])):
+            scan_id = "[%s](%s)" % (scan_id, str(scan["url"]).replace(")", "%29").replace(" ", "%20"))
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            _md(display_name(scan.get("provider"))), _md(scan.get("target")), scan_id, _md(scan.get("status")),
+            " | ".join(str(counts[sev]) for sev in SEVERITIES), _gate_word(gate)))
+    for result in results:
+        scan = _scan(result)
+        gate = _gate(result)
+        findings = _findings(result)
+        lines.extend(["", "## %s %s (scan %s)" % (_md(display_name(scan.get("provider"))), _md(scan.get("target")),
+                                                   _md(scan.get("id"))), ""])
+        if gate:
+            lines.append("Gate: %s" % _gate_word(gate))
+            lines.extend("- %s" % _md(reason) for reason in gate.get("reasons") or [])
+            if gate.get("ignored"):
+                lines.extend(["", "Ignored (%d):" % len(gate["ignored"]), ""])
+                lines.extend("- %s %s: %s%s" % (_md(i.get("rule_id")), _md(i.get("id")), _md(i.get("reason")),
+                                                " (until %s)" % i["expires"] if i.get("expires") else "")
+                             for i in gate["ignored"])
+            if gate.get("expired_ignores"):
+                lines.extend(["", "Expired ignore entries (counted again):", ""])
+                lines.extend("- %s (expired %s): %s" % (_md(e.get("id")), _md(e.get("expires")), _md(e.get("reason")))
+                             for e in gate["expired_ignores"])
+        else:
+            lines.append("Gate: not evaluated")
+        if result.get("findings") is None:
+            continue
+        counted = [f for f in _sorted_findings(findings) if not _suppression(result, f)]
+        shown = counted[:max(0, int(top))]
+        lines.extend(["", "Top findings (%d of %d counted):" % (len(shown), len(counted)), ""])
+        if shown:
+            lines.extend(["| Severity | Rule | Title | Location |", "|---|---|---|---|"])
+            lines.extend("| %s | %s | %s | %s |" % (_md(f.get("severity")), _md(f.get("rule_id")), _md(f.get("title")),
+                                                    _md(_location_text(f))) for f in shown)
+        else:
+            lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+# -- files -------------------------------------------------------------------------------------------
+def _umask():
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path, content):
+    """Write ``content`` (text) to ``path`` through a temporary file and a rename; parents are created."""
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o666 & ~_umask())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def write_reports(results, sarif_path=None, junit_path=None, markdown_path=None, markdown_top=MARKDOWN_TOP):
+    """Write the requested reports; returns the absolute paths written, in SARIF, JUnit, Markdown order."""
+    results = list(results or [])
+    written = []
+    if sarif_path:
+        written.append(write_atomic(sarif_path, json.dumps(sarif_document(results), indent=2, sort_keys=False, default=str) + "\n"))
+    if junit_path:
+        written.append(write_atomic(junit_path, junit_document(results)))
+    if markdown_path:
+        written.append(write_atomic(markdown_path, markdown_summary(results, top=markdown_top)))
+    return written
