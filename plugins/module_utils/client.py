@@ -265,8 +265,13 @@ class ApiClient(object):
             else:
                 limiter.observe(response.headers)
                 if 200 <= response.status_code < 300:
-                    return ApiResponse(response.status_code, self._decode_success(response, method, request_path),
-                                       response.headers)
+                    try:
+                        data = self._decode_success(response, method, request_path)
+                    except ScanopsApiError as err:
+                        # The server accepted the request; a create may have happened.
+                        err.may_have_acted = not safe
+                        raise err
+                    return ApiResponse(response.status_code, data, response.headers)
                 error = self._error_from_response(response, method, request_path)
                 hint = error.retry_after
                 retryable_status = response.status_code in RETRY_STATUSES
@@ -280,7 +285,7 @@ class ApiClient(object):
             wait = hint if hint is not None else backoff_delay(attempt, self._rand)
             remaining = deadline - self._clock()
             if wait > remaining:
-                error.note = ("not retried: the next attempt would be allowed in %.0f s, after the retry_timeout of %.0f s"
+                error.note = ("not retried: the next attempt, allowed in %.0f s, would end after the retry_timeout of %.0f s"
                               % (wait, self.retry_timeout))
                 raise error
             with self._stats_lock:

@@ -53,6 +53,15 @@ def test_non_json_success_body_is_a_clear_error(make_client, body, ctype):
         client.request("GET", "/a")
     assert "invalid JSON in response" in info.value.message
     assert info.value.status == 200
+    assert info.value.may_have_acted is False
+
+
+def test_unreadable_answer_to_a_create_may_have_acted(make_client):
+    client, rec = make_client([httpx.Response(202, content=b'{"batch_id": ', headers={"content-type": "application/json"})])
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("POST", "/scans", json_body={"scan_type": "secrets_scan"})
+    assert info.value.may_have_acted is True
+    assert len(rec.requests) == 1
 
 
 def test_retry_after_seconds_is_honoured(make_client, fake_time):
@@ -113,7 +122,7 @@ def test_retries_stop_at_the_deadline(make_client, fake_time):
     assert len(rec.requests) == 4
     assert sum(fake_time.sleeps) <= 5
     assert info.value.status == 503
-    assert "would be allowed in 4 s" in info.value.describe("Get", "a")
+    assert "allowed in 4 s, would end after the retry_timeout of 5 s" in info.value.describe("Get", "a")
 
 
 def test_retry_after_beyond_deadline_fails_at_once_saying_when(make_client, fake_time):
@@ -123,7 +132,7 @@ def test_retry_after_beyond_deadline_fails_at_once_saying_when(make_client, fake
     assert fake_time.sleeps == []
     assert len(rec.requests) == 1
     assert info.value.retry_after == 120
-    assert "would be allowed in 120 s" in info.value.describe("Get", "a")
+    assert "allowed in 120 s" in info.value.describe("Get", "a")
 
 
 def test_retry_count_is_bounded(make_client, fake_time):
