@@ -44,7 +44,7 @@ options:
     type: str
   auth_scheme:
     description:
-      - HarborGuard only, how the key is sent, V(bearer) as C(Authorization: Bearer <key>) or V(x_api_key) as C(X-API-Key).
+      - "HarborGuard only, how the key is sent, V(bearer) as C(Authorization: Bearer <key>) or V(x_api_key) as C(X-API-Key)."
     type: str
     default: bearer
     choices: [bearer, x_api_key]
