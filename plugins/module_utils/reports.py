@@ -251,13 +251,14 @@ def _sarif_run(result):
         "rules": [_rule(rule_id, by_rule[rule_id]) for rule_id in rule_ids],
         "properties": {"provider": provider},
     }
-    summary = dict((k, scan.get(k)) for k in ("provider", "id", "target", "status", "vendor_status", "created_at",
-                                                 "started_at", "completed_at", "duration_seconds", "counts", "url"))
+    summary_keys = ("provider", "id", "target", "status", "vendor_status", "created_at", "started_at", "completed_at",
+                    "duration_seconds", "counts", "url")
+    summary = dict((k, scan.get(k)) for k in summary_keys)
     properties = {"scan": summary, "findings_included": result.get("findings") is not None}
     invocation = {"executionSuccessful": bool(gate["passed"]) if gate else scan.get("status") == "completed"}
     if gate:
-        properties["gate"] = dict((k, gate.get(k)) for k in ("passed", "reasons", "counts", "ignored", "expired_ignores",
-                                                              "checks", "policy") if k in gate)
+        gate_keys = ("passed", "reasons", "counts", "ignored", "expired_ignores", "checks", "policy")
+        properties["gate"] = dict((k, gate.get(k)) for k in gate_keys if k in gate)
         invocation["toolExecutionNotifications"] = [
             {"message": {"text": reason}, "level": "error", "descriptor": {"id": "scanops-gate"}}
             for reason in gate.get("reasons") or []]
@@ -413,8 +414,8 @@ def markdown_summary(results, top=MARKDOWN_TOP):
         scan = _scan(result)
         gate = _gate(result)
         findings = _findings(result)
-        lines.extend(["", "## %s %s (scan %s)" % (_md(display_name(scan.get("provider"))), _md(scan.get("target")),
-                                                   _md(scan.get("id"))), ""])
+        heading = "## %s %s (scan %s)" % (_md(display_name(scan.get("provider"))), _md(scan.get("target")), _md(scan.get("id")))
+        lines.extend(["", heading, ""])
         if gate:
             lines.append("Gate: %s" % _gate_word(gate))
             lines.extend("- %s" % _md(reason) for reason in gate.get("reasons") or [])
