@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fault injection and the request log, as one outermost ASGI middleware.
+
+It must wrap the FastAPI application from the outside (not ``app.add_middleware``) because a
+real connection drop needs uvicorn's own ``send`` callable: that is a bound method of uvicorn's
+``RequestResponseCycle``, whose ``transport`` we abort so that the client sees the TCP
+connection close with no HTTP answer at all (httpx raises ``RemoteProtocolError``).
+"""
+
+import asyncio
+import fnmatch
+import json
+import random
+import time
+
+from . import ADMIN_PREFIX, VENDOR_PREFIXES
+from .common import iso_millis
+
+FAULT_KINDS = ("latency", "error", "rate_limit", "drop_before", "drop_after", "malformed_json")
+ERROR_STATUSES = (500, 502, 503, 504)
+
+_PREFIX_ITEMS = tuple((prefix + "/", vendor) for vendor, prefix in VENDOR_PREFIXES.items())
+
+
+def vendor_of(path):
+    for prefix, vendor in _PREFIX_ITEMS:
+        if path.startswith(prefix):
+            return vendor
+    return "admin" if path.startswith(ADMIN_PREFIX) else None
+
+
+def relative_path(vendor, path):
+    prefix = VENDOR_PREFIXES.get(vendor)
+    return path[len(prefix):] if prefix and path.startswith(prefix) else path
+
+
+_CLOUDGENI_CODES = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
+_HARBORGUARD_CODES = {500: "INTERNAL_ERROR", 502: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE", 504: "TIMEOUT"}
+_REASONS = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable", 504: "Gateway timeout"}
+
+
+def vendor_error(vendor, status, method="GET", path="", retry_after=1):
+    """The body and headers each vendor answers for a server error or a rate limit."""
+    retry = str(int(retry_after))
+    if status == 429:
+        if vendor == "cloudgeni":
+            # docs/assumptions.md: CloudGeni sends no rate-limit headers; the hint lives in details.
+            return ({"error": "rate_limited", "message": "Rate limit exceeded",
+                     "details": {"retryAfterSeconds": int(retry_after)}}, {})
+        if vendor == "kolega":
+            return {"detail": {"detail": "Rate limit exceeded", "error_code": "RATE_LIMITED"}}, {"Retry-After": retry}
+        if vendor == "agilesec":
+            return {"status": "failed", "message": "Too many requests."}, {"Retry-After": retry}
+        if vendor == "harborguard":
+            return ({"error": {"code": "RATE_LIMITED", "message": "Too many requests, retry in %s s" % retry, "issues": []}},
+                    {"Retry-After": retry, "X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": retry})
+        return ({"error": "rate_limited", "retry_after_seconds": int(retry_after), "limit": 60, "window": "60s"},
+                {"Retry-After": retry, "X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": retry})
+    reason = _REASONS.get(status, "Server error")
+    if vendor == "cloudgeni":
+        return {"error": _CLOUDGENI_CODES.get(status, "internal_error"), "message": reason, "details": {}}, {}
+    if vendor == "kolega":
+        return {"detail": {"detail": reason, "error_code": "INTERNAL_ERROR"}}, {}
+    if vendor == "agilesec":
+        return {"status": "failed", "message": reason + "."}, {}
+    if vendor == "harborguard":
+        return {"error": {"code": _HARBORGUARD_CODES.get(status, "INTERNAL_ERROR"), "message": reason, "issues": []}}, {}
+    if vendor == "penaxtra":
+        if status == 502 and method == "POST" and path.endswith("/cloud-posture-runs"):
+            return {"error": "enqueue_failed"}, {}
+        return {"error": reason.lower().replace(" ", "_")}, {}
+    return {"error": reason}, {}
+
+
+class FaultRegistry:
+    """Admin-defined faults, matched by vendor, method and path glob, fired by probability or count."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+        self.chooser = random.Random(emulator.seed)
+
+    @staticmethod
+    def validate(spec):
+        kind = spec.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError("kind must be one of %s" % ", ".join(FAULT_KINDS))
+        fault = {
+            "vendor": spec.get("vendor", "*"),
+            "method": str(spec.get("method", "*")).upper(),
+            "path": spec.get("path", "*"),
+            "kind": kind,
+            "probability": float(spec.get("probability", 1.0)),
+            "count": spec.get("count"),
+            "status": int(spec.get("status", 503 if kind == "error" else 429 if kind == "rate_limit" else 200)),
+            "latency_ms": int(spec.get("latency_ms", 0)),
+            "retry_after": int(spec.get("retry_after", 1)),
+            "fired": 0,
+        }
+        if kind == "error" and fault["status"] not in ERROR_STATUSES:
+            raise ValueError("error faults use status 500, 502, 503 or 504")
+        if kind == "latency" and fault["latency_ms"] <= 0:
+            raise ValueError("latency faults need latency_ms > 0")
+        if not 0.0 <= fault["probability"] <= 1.0:
+            raise ValueError("probability must be within 0..1")
+        if fault["count"] is not None and int(fault["count"]) < 1:
+            raise ValueError("count must be >= 1 (or null for unlimited)")
+        return fault
+
+    def match(self, vendor, method, path):
+        emulator = self.emulator
+        relative = relative_path(vendor, path)
+        for fault in emulator.faults:
+            if fault["vendor"] not in ("*", vendor) or fault["method"] not in ("*", method):
+                continue
+            pattern = fault["path"]
+            if not (fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(relative, pattern)):
+                continue
+            if fault["count"] is not None and fault["fired"] >= int(fault["count"]):
+                continue
+            if fault["probability"] < 1.0 and self.chooser.random() >= fault["probability"]:
+                continue
+            fault["fired"] += 1
+            return fault
+        return None
+
+
+def abort_connection(send):
+    """Close the client's TCP connection without an HTTP answer; False if the server can't."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        return False
+    # Mark the cycle disconnected first so uvicorn does not try to write a 500 afterwards.
+    cycle.disconnected = True
+    transport.abort()
+    return True
+
+
+class _Capture:
+    """Collects what the application answered so a fault can withhold or mangle it."""
+
+    def __init__(self):
+        self.status = None
+        self.headers = []
+        self.body = bytearray()
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.body.extend(message.get("body", b""))
+
+
+class EmulatorMiddleware:
+    """Applies faults to vendor paths and records every request (never header values)."""
+
+    def __init__(self, app, get_emulator):
+        self.app = app
+        self.get_emulator = get_emulator
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        emulator = self.get_emulator()
+        path = scope["path"]
+        method = scope["method"]
+        vendor = vendor_of(path)
+        started = time.perf_counter()
+        status = [None]
+        fault = None
+        if vendor and vendor != "admin" and emulator.faults:
+            fault = emulator.fault_registry.match(vendor, method, path)
+
+        async def recording_send(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        kind = fault["kind"] if fault else None
+        if kind is None:
+            await self.app(scope, receive, recording_send)
+        elif kind == "latency":
+            await asyncio.sleep(fault["latency_ms"] / 1000.0)
+            await self.app(scope, receive, recording_send)
+        elif kind in ("error", "rate_limit"):
+            code = fault["status"] if kind == "error" else 429
+            body, headers = vendor_error(vendor, code, method, path, fault["retry_after"])
+            await self._answer(recording_send, code, body, headers)
+        elif kind == "drop_before":
+            if not abort_connection(send):
+                raise RuntimeError("emulator fault: connection drop requested")
+        elif kind == "drop_after":
+            capture = _Capture()
+            await self.app(scope, receive, capture)
+            status[0] = capture.status
+            if not abort_connection(send):
+                raise RuntimeError("emulator fault: connection drop requested")
+        elif kind == "malformed_json":
+            capture = _Capture()
+            await self.app(scope, receive, capture)
+            body = bytes(capture.body)
+            broken = body[:max(1, len(body) // 2)] if len(body) > 2 else b'{"'
+            headers = [(name, value) for name, value in capture.headers if name.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(broken)).encode("ascii")))
+            await recording_send({"type": "http.response.start", "status": capture.status or 200, "headers": headers})
+            await recording_send({"type": "http.response.body", "body": broken, "more_body": False})
+
+        if vendor is None:
+            return
+        route = scope.get("route")
+        query = scope.get("query_string", b"").decode("latin-1")
+        emulator.log_request({
+            "timestamp": iso_millis(time.time()),
+            "vendor": vendor,
+            "method": method,
+            "path": path,
+            "route": getattr(route, "path", None) or path,
+            "query": query,
+            "status": status[0],
+            "fault": kind,
+            "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
+        })
+
+    @staticmethod
+    async def _answer(send, status, body, headers):
+        payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode("ascii"))]
+        raw_headers.extend((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload, "more_body": False})

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start the vendor API emulator:  python tests/emulator/serve.py --host 127.0.0.1 --port 8765
+
+Prints exactly one line once it accepts connections:
+    scanops-emulator ready on http://127.0.0.1:<port>
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+
+import uvicorn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from scanops_emulator.app import create_app  # noqa: E402  pylint: disable=wrong-import-position
+from scanops_emulator.store import PROFILES  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Emulator of the CloudGeni, Kolega, AgileSec, HarborGuard and Penaxtra scan APIs.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free port (default 8765)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="test",
+                        help="test: sub-second scans, limits off; demo: scans of a few seconds, limits on")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the deterministic data generator (default 0)")
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    return parser.parse_args(argv)
+
+
+async def serve(args):
+    app, _emulator = create_app(profile=args.profile, seed=args.seed)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    # h11 is required: the connection-drop faults abort the transport of uvicorn's h11 cycle.
+    config = uvicorn.Config(app, http="h11", lifespan="on", access_log=False, log_level=args.log_level,
+                            timeout_keep_alive=30, server_header=False, date_header=True)
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            return 1
+        await asyncio.sleep(0.01)
+    host = "[%s]" % args.host if family == socket.AF_INET6 else args.host
+    sys.stdout.write("scanops-emulator ready on http://%s:%d\n" % (host, port))
+    sys.stdout.flush()
+    await task
+    return 0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        return asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
