@@ -162,6 +162,7 @@ def test_doc_fragment_matches_the_argument_spec():
     assert set(documented) == set(spec)
     for name, option in spec.items():
         doc = documented[name]
+        assert doc["description"] and all(isinstance(line, str) for line in doc["description"]), name
         assert doc.get("type") == option.get("type"), name
         assert doc.get("required", False) == option.get("required", False), name
         assert doc.get("choices") == option.get("choices"), name
