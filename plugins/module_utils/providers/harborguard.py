@@ -135,6 +135,12 @@ class HarborGuardAdapter(ProviderAdapter):
         """Absolute form of a relative ``/dashboard/...`` URL the API answers."""
         return urljoin(self.api_url + "/", url) if url else None
 
+    @staticmethod
+    def _dashboard_path(raw):
+        # The create answer documents the scan page as /dashboard/scans/<scanId>; GET omits it.
+        scan_id = raw.get("id") or raw.get("scanId")
+        return "/dashboard/scans/%s" % seg(scan_id) if scan_id else None
+
     def normalize_scan(self, raw, target=None, counts=None):
         image = raw.get("image") if isinstance(raw.get("image"), dict) else {}
         if target is None and image.get("name"):
@@ -147,7 +153,7 @@ class HarborGuardAdapter(ProviderAdapter):
             raw.get("status"), created_at=raw.get("createdAt") or raw.get("scannedAt"), started_at=raw.get("scannedAt"),
             completed_at=raw.get("completedAt"),
             duration_seconds=round(duration_ms / 1000.0, 3) if isinstance(duration_ms, (int, float)) else None,
-            counts=counts, url=self.dashboard_url(raw.get("url")),
+            counts=counts, url=self.dashboard_url(raw.get("url") or self._dashboard_path(raw)),
         )
 
     def normalize_finding(self, raw):

@@ -376,6 +376,8 @@ def test_harborguard_normalizers():
     assert finding["severity"] == "info" and finding["status"] == "ignored"
     assert finding["location"] == {"package": "openssl", "version": "3.0.1", "fixed_version": "3.0.2"}
     assert finding["first_seen"] == "2026-01-01T00:00:00Z"
+    # GET /api/scans/{id} carries no url: the documented /dashboard/scans/<id> page is used
+    assert adapter.normalize_scan({"id": "scn-2", "status": "QUEUED"})["url"] == "https://harborguard.co/dashboard/scans/scn-2"
     adapter.close()
 
 
