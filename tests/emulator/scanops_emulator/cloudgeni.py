@@ -250,7 +250,7 @@ def authorize(request, store, org_id, needed="read-only", limit=None):
             allowed, _remaining, retry = store.emulator.window.hit(
                 ("cloudgeni", limit, key), int(limits[limit + "_per_window"]), float(limits["window_seconds"]), time.time())
             if not allowed:
-                raise error(429, "rate_limited", "Rate limit exceeded: %s requests per minute" % limits[limit + "_per_window"],
+                raise error(429, "rate_limited", "Rate limit exceeded",
                             {"limit": int(limits[limit + "_per_window"]), "retryAfterSeconds": retry})
     return record
 

@@ -215,8 +215,8 @@ class Store:
         for reference, day in history:
             scan_id = "scn-3kp9q1" if reference == "ghcr.io/acme/api:1.4.7" else None
             created = base + day * 86400
-            scan = self.add_scan(reference, ["trivy", "grype"], {"queued_seconds": 2, "running_seconds": 38.211, "outcome": "completed",
-                                                                  "finding_count": 12 + day * 3}, created, scan_id=scan_id)
+            plan = {"queued_seconds": 2, "running_seconds": 38.211, "outcome": "completed", "finding_count": 12 + day * 3}
+            scan = self.add_scan(reference, ["trivy", "grype"], plan, created, scan_id=scan_id)
             if scan_id:
                 scan.image["tagId"] = "tag-abc"
                 scan.fixed_score = ("B", 47)
@@ -620,4 +620,3 @@ async def triage(vuln_id: str, request: Request):
                "updatedBy": request.state.harborguard_actor, "updatedAt": iso_millis(now), "_at": now}
     target[key] = updated
     return json_response({"data": {k: v for k, v in updated.items() if not k.startswith("_")}})
-

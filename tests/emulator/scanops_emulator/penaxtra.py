@@ -274,7 +274,7 @@ def find_finding(store, record, finding_id):
 async def get_finding(finding_id: str, request: Request):
     store, record = authorize(request, "findings:read")
     run, index = find_finding(store, record, finding_id)
-    return answer(request, {"data": store.render_finding(run, index, detail=True)})
+    return answer(request, store.render_finding(run, index, detail=True))
 
 
 @router.patch("/api/v2/findings/{finding_id}")
@@ -290,4 +290,4 @@ async def update_finding(finding_id: str, request: Request):
     if status not in FINDING_STATUSES:
         raise failure(400, "invalid_status", allowed=list(FINDING_STATUSES))
     store.status[run.finding_id(index)] = status
-    return answer(request, {"data": store.render_finding(run, index, detail=True)})
+    return answer(request, store.render_finding(run, index, detail=True))
