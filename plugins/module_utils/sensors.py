@@ -1,0 +1,505 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired state of AgileSec scan sensors, shared by ``scan_sensor`` and ``scan_sensor_info``.
+
+Documented: ``POST /v3/scan/create`` creates a sensor and starts its first execution. ASSUMED
+(docs/assumptions.md): listing sensors by name, ``PUT``/``DELETE /v3/sensors/{sensorId}``, and
+secret values in ``sensorConfig`` coming back as ``********``.
+
+Secrets inside ``config``: the option is a plain dict (so the non-secret settings stay readable
+in ``-vvv`` output); instead of ``no_log`` on the whole dict, which would register every leaf,
+branch names included, as a secret and blank each of them wherever it appears in the output,
+the values under secret-looking keys are registered with ``module.no_log_values`` as soon as
+the parameters are parsed (``SensorModule``), before AnsibleModule logs its invocation.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import copy
+import re
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.scanops.security.plugins.module_utils import sensor_schemas
+from ansible_collections.scanops.security.plugins.module_utils.callbacks import InputError, ambiguity_error, is_object_id
+from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.errors import REDACTED, ScanopsApiError, ScanopsError
+
+try:
+    import jsonschema
+    HAS_JSONSCHEMA = True
+    JSONSCHEMA_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
+    jsonschema = None
+    HAS_JSONSCHEMA = False
+    JSONSCHEMA_IMPORT_ERROR = _exc
+
+# Substrings (compared without case, "_" or "-") of sensorConfig keys whose values are secret.
+# The platform masks password, token, apiKey, secret and privateKey; we treat look-alikes
+# (accessToken, clientSecret, passphrase ...) as secret too, never the other way round.
+SECRET_WORDS = ("password", "passwd", "passphrase", "token", "apikey", "secret", "privatekey")
+PRIORITIES = ("low", "medium", "high")
+UNKNOWN_SECRET = "(write-only, unknown)"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class MissingLibrary(ScanopsError):
+    """A Python library needed for this input is not installed."""
+
+
+# ---------------------------------------------------------------------------------- secrets
+def is_secret_key(key):
+    folded = re.sub(r"[-_\s]", "", str(key)).lower()
+    return any(word in folded for word in SECRET_WORDS)
+
+
+def secret_values(config):
+    """Every scalar value stored under a secret-looking key, anywhere in ``config``."""
+    found = []
+
+    def leaves(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                leaves(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                leaves(item)
+        elif value is not None and value != "" and value != REDACTED:
+            found.append(str(value))
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if is_secret_key(key):
+                    leaves(item)
+                else:
+                    walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(config)
+    return found
+
+
+def has_secrets(config):
+    return bool(secret_values(config))
+
+
+def mask_config(config, placeholder=REDACTED):
+    """A copy of ``config`` with every value under a secret-looking key replaced."""
+    if isinstance(config, dict):
+        return dict((key, placeholder if is_secret_key(key) and value is not None else mask_config(value, placeholder))
+                    for key, value in config.items())
+    if isinstance(config, list):
+        return [mask_config(item, placeholder) for item in config]
+    return config
+
+
+def register_config_secrets(module):
+    """Add the secret leaves of ``config`` to the module's no_log values (idempotent)."""
+    config = module.params.get("config")
+    if isinstance(config, dict):
+        for value in secret_values(config):
+            module.no_log_values.add(value)
+
+
+class SensorModule(AnsibleModule):
+    """AnsibleModule that hides the secrets inside ``config`` from its own invocation log too."""
+
+    def _log_invocation(self):
+        register_config_secrets(self)
+        super(SensorModule, self)._log_invocation()
+
+
+def mask_sensor(sensor):
+    """A copy of a vendor sensor object with ``sensorConfig`` secrets masked."""
+    if not isinstance(sensor, dict):
+        return sensor
+    masked = copy.deepcopy(sensor)
+    if isinstance(masked.get("sensorConfig"), dict):
+        masked["sensorConfig"] = mask_config(masked["sensorConfig"])
+    return masked
+
+
+# ---------------------------------------------------------------------------------- validation
+def labels_dict(labels):
+    """The vendor's list of one-pair objects (or a dict) as one dict."""
+    merged = {}
+    if isinstance(labels, dict):
+        return dict(labels)
+    for item in labels or []:
+        if isinstance(item, dict):
+            merged.update(item)
+    return merged
+
+
+def _label_value(key, value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise InputError("labels.%s: must be a string, number or boolean (got %s)" % (key, type(value).__name__))
+
+
+def _config_path(path):
+    text = "config"
+    for part in path:
+        text += "[%d]" % part if isinstance(part, int) else ".%s" % part
+    return text
+
+
+def _schema_message(error):
+    path = _config_path(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if isinstance(error.instance, dict) and key not in error.instance]
+        return ["%s.%s: is required" % (path, key) for key in missing]
+    if error.validator == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(known)) if isinstance(error.instance, dict) else []
+        return ["%s.%s: unexpected field (known fields: %s)" % (path, key, ", ".join(known)) for key in extra]
+    custom = schema.get("x-error")
+    if isinstance(custom, dict):
+        custom = custom.get(error.validator)
+    if custom:
+        return ["%s: %s" % (path, custom)]
+    return ["%s: %s" % (path, error.message)]
+
+
+def validate_config(sensor_type, config):
+    """Validate ``config`` against the schema of a known ``sensor_type``.
+
+    Returns ``(canonical type or None, warnings)``; raises InputError listing every problem
+    by field path (``config.repositoryUrl: must be an https:// URL``).
+    """
+    canonical = sensor_schemas.canonical_type(sensor_type)
+    if canonical is None:
+        return None, ["sensor_type %r is not one this collection knows (%s); config is sent unchecked"
+                      % (sensor_type, ", ".join(sorted(sensor_schemas.SCHEMAS)))]
+    if config is None:
+        return canonical, []
+    if not HAS_JSONSCHEMA:
+        raise MissingLibrary(missing_required_lib("jsonschema"))
+    validator = jsonschema.Draft7Validator(sensor_schemas.SCHEMAS[canonical])
+    messages = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: ([str(p) for p in e.absolute_path], e.validator)):
+        for message in _schema_message(error):
+            if message not in messages:
+                messages.append(message)
+    if messages:
+        raise InputError("Invalid input for sensorConfig (%s): %s" % (canonical, "; ".join(messages)))
+    return canonical, []
+
+
+def validate_sensor_params(params):
+    """Check the ``scan_sensor`` options that need no request; returns ``(desired, warnings)``.
+
+    ``desired`` holds what the user set, in the vendor's spelling; ``labels`` as a dict.
+    """
+    warnings = []
+    name = params.get("name")
+    if name is None or not str(name).strip():
+        raise InputError("name: Missing required field: sensorName.")
+    if _CONTROL.search(name):
+        raise InputError("name: must not contain control characters")
+    desired = {"sensorName": name}
+    if params.get("state") == "absent":
+        return desired, warnings
+    sensor_type = params.get("sensor_type")
+    if sensor_type is not None:
+        if not sensor_type.strip():
+            raise InputError("sensor_type: Missing required field: sensorType.")
+        canonical = sensor_schemas.canonical_type(sensor_type)
+        desired["sensorType"] = canonical or sensor_type
+    config = params.get("config")
+    if config is not None:
+        desired["sensorConfig"] = config
+    if sensor_type is not None and params.get("validate_config", True):
+        _canonical, more = validate_config(sensor_type, config)
+        warnings.extend(more)
+    priority = params.get("priority")
+    if priority is not None:
+        if priority not in PRIORITIES:
+            raise InputError("priority: Invalid type or value for priority: expected one of ['low', 'medium', 'high'].")
+        desired["priority"] = priority
+    callback = params.get("callback")
+    if callback is not None:
+        if not callback.strip():
+            raise InputError("callback: must be a callback endpoint's name or its 24-hex id")
+        desired["callback"] = callback
+    if params.get("incremental_scan") is not None:
+        desired["incrementalScan"] = bool(params["incremental_scan"])
+    interval = params.get("auto_resolution_interval")
+    if interval is not None:
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise InputError("auto_resolution_interval: Invalid type for autoResolutionInterval: expected a positive integer (days).")
+        desired["autoResolutionInterval"] = interval
+    labels = params.get("labels")
+    if labels is not None:
+        clean = {}
+        for key, value in labels.items():
+            if not isinstance(key, str) or not key.strip():
+                raise InputError("labels: label names must be non-empty strings")
+            clean[key] = _label_value(key, value)
+        desired["labels"] = clean
+    return desired, warnings
+
+
+# ---------------------------------------------------------------------------------- comparison
+def _same(wanted, actual):
+    """Whether the user's value matches the platform's, looking only at what the user set.
+
+    Dicts: only the user's keys, never secret ones. Lists of scalars: order-insensitive.
+    """
+    if isinstance(wanted, dict):
+        if not isinstance(actual, dict):
+            return False
+        for key, value in wanted.items():
+            if is_secret_key(key):
+                continue
+            if key not in actual or not _same(value, actual[key]):
+                return False
+        return True
+    if isinstance(wanted, list):
+        if not isinstance(actual, list) or len(wanted) != len(actual):
+            return False
+        if all(not isinstance(item, (dict, list)) for item in wanted + actual):
+            return sorted(wanted, key=repr) == sorted(actual, key=repr)
+        return all(_same(w, a) for w, a in zip(wanted, actual))
+    return wanted == actual
+
+
+def find_sensors(adapter, name):
+    return [sensor for sensor in adapter.list_sensors(name=name) if sensor.get("sensorName") == name]
+
+
+def resolve_callback(adapter, value, check_mode):
+    """``(callback_id, warning)`` for a callback endpoint given by name or 24-hex id.
+
+    Names are looked up first; a 24-hex value that names nothing must be an existing id. In
+    check mode an endpoint that does not exist yet (created earlier in the same check run) is
+    reported as a warning instead of an error, and the id is None.
+    """
+    named = [item for item in adapter.list_callback_endpoints(name=value) if item.get("name") == value]
+    if len(named) > 1:
+        raise ambiguity_error("callback endpoint", "callback", value, named)
+    if named:
+        callback_id = named[0].get("callbackId")
+        if not is_object_id(callback_id):
+            raise InputError("callback: endpoint %r has id %r; Invalid format for callbackId: expected a 24-hex-character ObjectId."
+                             % (value, callback_id))
+        return callback_id, None
+    if is_object_id(value):
+        try:
+            adapter.get_callback_endpoint(value)
+            return value, None
+        except ScanopsApiError as err:
+            if err.status != 404:
+                raise
+    message = "callback: no callback endpoint is named %r%s" % (value, " or has that id" if is_object_id(value) else "")
+    if check_mode:
+        return None, message + "; check mode assumes it will exist"
+    if not is_object_id(value):
+        message += " (and it is not a 24-hex callbackId either)"
+    raise InputError(message)
+
+
+def _diff_view(sensor):
+    keys = ("sensorName", "sensorType", "sensorConfig", "priority", "callbackId", "incrementalScan",
+            "autoResolutionInterval", "labels")
+    return dict((key, sensor[key]) for key in keys if key in sensor)
+
+
+def ensure_sensor(adapter, desired, params, check_mode):
+    """Converge one sensor. Returns ``(result, warnings)``."""
+    warnings = []
+    name = desired["sensorName"]
+    matches = find_sensors(adapter, name)
+    if len(matches) > 1:
+        raise InputError("name: %d sensors are named %r (ids %s); remove the duplicates first"
+                         % (len(matches), name, ", ".join(str(m.get("sensorId")) for m in matches)))
+    current = matches[0] if matches else None
+    result = {"changed": False, "sensor": mask_sensor(current), "sensor_id": current.get("sensorId") if current else None,
+              "execution_id": None}
+
+    if params.get("state") == "absent":
+        result["diff"] = {"before": mask_sensor(_diff_view(current)) if current else {}, "after": {}}
+        if current is None:
+            return result, warnings
+        result["changed"] = True
+        if not check_mode:
+            adapter.delete_sensor(current["sensorId"])
+        result["sensor"] = None
+        return result, warnings
+
+    # Type and config checks that need the existing sensor (still before any write).
+    if current is not None and "sensorType" in desired:
+        if str(current.get("sensorType", "")).lower() != desired["sensorType"].lower():
+            raise InputError("sensor_type: sensor %r is a %s and a sensor's type can't change; remove it (state=absent) and create it again"
+                             % (name, current.get("sensorType")))
+    if current is not None and "sensorType" not in desired and "sensorConfig" in desired and params.get("validate_config", True):
+        _canonical, more = validate_config(current.get("sensorType"), desired["sensorConfig"])
+        warnings.extend(more)
+    if current is None:
+        if "sensorType" not in desired:
+            raise InputError("sensor_type: Missing required field: sensorType. (needed to create sensor %r)" % name)
+        if "sensorConfig" not in desired:
+            raise InputError("config: Missing required field: sensorConfig. (needed to create sensor %r)" % name)
+
+    callback_id = None
+    if "callback" in desired:
+        callback_id, warning = resolve_callback(adapter, desired["callback"], check_mode)
+        if warning:
+            warnings.append(warning)
+    wanted = dict((k, v) for k, v in desired.items() if k != "callback")
+    if "callback" in desired:
+        wanted["callbackId"] = callback_id or "(%s, not created yet)" % desired["callback"]
+
+    if current is None:
+        body = dict(wanted)
+        result.update(changed=True, diff={"before": {}, "after": mask_sensor(_diff_view(_with_label_list(body)))})
+        if check_mode:
+            result["sensor"] = mask_sensor(_with_label_list(body))
+            return result, warnings
+        try:
+            answer = adapter.create_sensor_and_scan(
+                body["sensorType"], name, body["sensorConfig"], priority=body.get("priority"), callback_id=callback_id,
+                incremental_scan=body.get("incrementalScan"), auto_resolution_interval=body.get("autoResolutionInterval"),
+                labels=body.get("labels"))
+        except ScanopsApiError as err:
+            if err.may_have_acted:
+                err.note = _created_note(adapter, name)
+            raise
+        answer = answer or {}
+        sensor_id = answer.get("sensorId")
+        result.update(sensor_id=sensor_id, execution_id=answer.get("executionId"))
+        sensor = None
+        if sensor_id:
+            try:
+                sensor = adapter.get_sensor(sensor_id)
+            except ScanopsError as err:
+                warnings.append("sensor %r was created (id %s) but reading it back failed: %s" % (name, sensor_id, err.message))
+        if not isinstance(sensor, dict):
+            sensor = dict(_with_label_list(body), sensorId=sensor_id, lastExecutionId=answer.get("executionId"))
+        result["sensor"] = mask_sensor(sensor)
+        return result, warnings
+
+    # Update: compare only what the user set.
+    changes = {}
+    for field in ("priority", "callbackId", "incrementalScan", "autoResolutionInterval"):
+        if field in wanted and wanted[field] != current.get(field):
+            changes[field] = wanted[field]
+    if "labels" in wanted and wanted["labels"] != labels_dict(current.get("labels")):
+        changes["labels"] = wanted["labels"]
+    secrets_sent = False
+    if "sensorConfig" in wanted:
+        if not _same(wanted["sensorConfig"], current.get("sensorConfig")):
+            changes["sensorConfig"] = wanted["sensorConfig"]
+            secrets_sent = has_secrets(wanted["sensorConfig"])
+        elif params.get("update_secrets") == "always" and has_secrets(wanted["sensorConfig"]):
+            changes["sensorConfig"] = wanted["sensorConfig"]
+            secrets_sent = True
+    if not changes:
+        return result, warnings
+    before = _diff_view(mask_sensor(current))
+    after_raw = dict(_diff_view(current))
+    after_raw.update(_with_label_list(changes))
+    after = mask_sensor(after_raw)
+    if secrets_sent and isinstance(current.get("sensorConfig"), dict):
+        # The stored secrets can't be read; say so rather than show two equal masks.
+        before["sensorConfig"] = mask_config(current["sensorConfig"], UNKNOWN_SECRET)
+    result.update(changed=True, diff={"before": before, "after": after})
+    if check_mode:
+        merged = dict(current)
+        merged.update(_with_label_list(changes))
+        result["sensor"] = mask_sensor(merged)
+        return result, warnings
+    updated = adapter.update_sensor(current["sensorId"], **changes)
+    if not isinstance(updated, dict) or "sensorId" not in updated:
+        updated = dict(current)
+        updated.update(_with_label_list(changes))
+    result["sensor"] = mask_sensor(updated)
+    return result, warnings
+
+
+def _with_label_list(fields):
+    fields = dict(fields)
+    if isinstance(fields.get("labels"), dict):
+        fields["labels"] = [{key: value} for key, value in sorted(fields["labels"].items())]
+    return fields
+
+
+def _created_note(adapter, name):
+    try:
+        found = find_sensors(adapter, name)
+    except ScanopsError:
+        return "the request may have reached the platform; re-run to converge (the module looks the sensor up by name first)"
+    if found:
+        return "the platform did create sensor %r (id %s); re-run to converge" % (name, found[0].get("sensorId"))
+    return "the platform shows no sensor %r; it is safe to re-run" % name
+
+
+def list_sensors(adapter, name=None):
+    """Sensors (secrets masked), optionally only the one with this exact name."""
+    sensors = adapter.list_sensors(name=name)
+    if name is not None:
+        sensors = [sensor for sensor in sensors if sensor.get("sensorName") == name]
+    return [mask_sensor(sensor) for sensor in sensors]
+
+
+# ---------------------------------------------------------------------------------- module entry points
+def _require_agilesec(module):
+    if module.params.get("provider") != "agilesec":
+        module.fail_json(msg="provider: scan sensors exist only on AgileSec (provider=agilesec), not %s" % module.params.get("provider"))
+
+
+def run_scan_sensor(module, **client_options):
+    """Main of ``scan_sensor``."""
+    register_config_secrets(module)
+    _require_agilesec(module)
+    params = module.params
+    try:
+        desired, warnings = validate_sensor_params(params)
+    except MissingLibrary as err:
+        module.fail_json(msg=err.message, exception="".join(traceback.format_exception(
+            type(JSONSCHEMA_IMPORT_ERROR), JSONSCHEMA_IMPORT_ERROR, JSONSCHEMA_IMPORT_ERROR.__traceback__)))
+    except InputError as err:
+        module.fail_json(msg=err.message, changed=False)
+    for warning in warnings:
+        module.warn(warning)
+    action = "Remove sensor" if params["state"] == "absent" else "Ensure sensor"
+    adapter = build_adapter(module, **client_options)
+    with adapter:
+        for value in secret_values(params.get("config")):
+            adapter.client.add_secret(value)
+        try:
+            result, warnings = ensure_sensor(adapter, desired, params, module.check_mode)
+        except MissingLibrary as err:
+            module.fail_json(msg=err.message, api_calls=adapter.client.stats)
+        except InputError as err:
+            module.fail_json(msg=err.message, changed=False, api_calls=adapter.client.stats)
+        except ScanopsError as err:
+            fail_with_error(module, err, action, repr(params["name"]), api_calls=adapter.client.stats)
+        result["api_calls"] = adapter.client.stats
+    for warning in warnings:
+        module.warn(warning)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+def run_scan_sensor_info(module, **client_options):
+    """Main of ``scan_sensor_info``."""
+    _require_agilesec(module)
+    adapter = build_adapter(module, **client_options)
+    with adapter:
+        try:
+            sensors = list_sensors(adapter, module.params.get("name"))
+        except ScanopsError as err:
+            fail_with_error(module, err, "List sensors", api_calls=adapter.client.stats)
+        module.exit_json(changed=False, sensors=sensors, api_calls=adapter.client.stats)

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: scan_sensor
+short_description: Manage Keyfactor AgileSec scan sensors as code
+version_added: 0.1.0
+description:
+  - Creates, updates or removes an AgileSec scan sensor, found by its name.
+  - A sensor is created with the documented C(POST /v3/scan/create) call, which also starts its first scan;
+    the module returns that execution's id.
+  - "B(Assumed API): AgileSec documents no call to list, change or delete a sensor. Finding a sensor by name
+    (C(GET /v3/sensors)), updating it (C(PUT /v3/sensors/{sensorId})) and removing it (C(DELETE /v3/sensors/{sensorId}))
+    use the endpoints described in the collection's C(docs/assumptions.md)."
+  - O(config) is checked before anything is sent against the JSON Schema of a known sensor type; errors name the
+    field, for example C(config.repositoryUrl). An unknown sensor type is sent unchecked, with a warning.
+  - Only the options that are set are compared and sent.
+extends_documentation_fragment:
+  - scanops.security.scanops
+attributes:
+  check_mode:
+    support: full
+    description: Every read is done, no write; C(changed) is what a real run would report.
+  diff_mode:
+    support: full
+    description: Before and after in the platform's field names, secrets in O(config) shown as C(********).
+options:
+  provider:
+    description:
+      - Sensors exist only on AgileSec, so only V(agilesec) is accepted.
+    type: str
+    required: true
+    choices: [agilesec]
+  name:
+    description:
+      - The sensor's name (C(sensorName)), its natural key.
+    type: str
+    required: true
+  sensor_type:
+    description:
+      - The sensor type (C(sensorType)), for example C(GIT Sensor), C(Artifactory Sensor), C(GitHub Sensor),
+        C(GitLab Sensor), C(Qualys Sensor), C(CipherInsights Sensor) or C(Keyfactor Command Sensor)
+        (any case). Other types are sent as given, with a warning.
+      - Required to create a sensor. A sensor's type can't change.
+    type: str
+  config:
+    description:
+      - The sensor-specific configuration (C(sensorConfig)), required to create a sensor.
+      - "Checked against the collection's schema for the type (the keys are an assumption, the vendor publishes
+        none; see C(docs/assumptions.md)). C(GIT Sensor): C(repositoryUrl) (https), C(branches),
+        C(username) with C(password), or C(token), C(incremental). C(Artifactory Sensor): C(url), C(repositories),
+        C(username) with C(password), C(token) or C(apiKey). C(GitHub Sensor): C(organization), C(token), C(apiUrl),
+        C(repositories), C(branches). C(GitLab Sensor): C(url), C(token), C(groups), C(projects), C(branches).
+        C(Qualys Sensor): C(apiUrl), C(username), C(password). C(CipherInsights Sensor): C(url), C(apiKey).
+        C(Keyfactor Command Sensor): C(url), C(username), C(password), C(domain)."
+      - Values under keys that look secret (C(password), C(token), C(apiKey), C(secret), C(privateKey) and look-alikes
+        such as C(accessToken)) are hidden from logs, results and diffs, and never compared; see O(update_secrets).
+      - Only the keys set here are compared. When anything differs, the whole O(config) is sent, its secrets included.
+    type: dict
+  validate_config:
+    description:
+      - Check O(config) against the collection's schema before sending it. Turn off when the platform
+        accepts keys the schema does not know.
+    type: bool
+    default: true
+  priority:
+    description:
+      - Scan priority. The platform uses V(low) when it is not set.
+    type: str
+    choices: [low, medium, high]
+  callback:
+    description:
+      - The callback endpoint the platform calls when a scan of this sensor ends, by name or by its
+        24-hex Callback ID (see M(scanops.security.callback_endpoint)).
+    type: str
+  incremental_scan:
+    description:
+      - Scan only what changed since the last scan. The platform default is V(false).
+    type: bool
+  auto_resolution_interval:
+    description:
+      - Days after which findings that are no longer seen are resolved. The platform default applies when not set.
+    type: int
+  labels:
+    description:
+      - Labels saved with the sensor and returned with its scans and callbacks, as a dictionary.
+        They are sent as the documented list of single-pair objects; their order does not matter.
+      - Values are sent as strings.
+    type: dict
+  update_secrets:
+    description:
+      - The secret values in O(config) can't be read back. V(on_create) sends them when the sensor is created
+        or when another part of O(config) changed; V(always) sends O(config) on every run and so always reports a change.
+    type: str
+    choices: [always, on_create]
+    default: on_create
+  state:
+    description:
+      - V(present) creates or updates the sensor, V(absent) removes it.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - Creating a sensor starts a scan; an update does not. Use M(scanops.security.scan_run) to run an existing sensor.
+  - Part of the C(scanops.security.scanops) action group.
+requirements:
+  - jsonschema (to check O(config) of a known sensor type)
+seealso:
+  - module: scanops.security.scan_sensor_info
+  - module: scanops.security.callback_endpoint
+author:
+  - scanops engineering (@scanops)
+'''
+
+EXAMPLES = r'''
+- name: Git sensor that reports to a registered callback endpoint
+  scanops.security.scan_sensor:
+    provider: agilesec
+    name: payments-api-git
+    sensor_type: GIT Sensor
+    config:
+      repositoryUrl: https://git.example.com/payments/api.git
+      branches: [main, release]
+      username: scanner
+      password: "{{ vault_git_password }}"
+    priority: high
+    callback: scans-callback-prod
+    labels:
+      team: payments
+      env: prod
+  register: sensor
+
+- name: The scan that creating the sensor started
+  ansible.builtin.debug:
+    msg: "{{ sensor.execution_id }}"
+  when: sensor.execution_id is not none
+
+- name: Re-send the Git token on every run (after a rotation)
+  scanops.security.scan_sensor:
+    provider: agilesec
+    name: payments-api-git
+    config:
+      repositoryUrl: https://git.example.com/payments/api.git
+      token: "{{ vault_git_token }}"
+    update_secrets: always
+
+- name: Remove the sensor
+  scanops.security.scan_sensor:
+    provider: agilesec
+    name: payments-api-git
+    state: absent
+'''
+
+RETURN = r'''
+sensor:
+  description:
+    - The sensor as the platform describes it, secrets in C(sensorConfig) shown as C(********). Null once removed.
+    - In check mode, the sensor as it would be.
+  returned: always
+  type: dict
+  sample:
+    sensorId: 65f1c2a9e8d7b6a5f4e3d2c2
+    sensorName: payments-api-git
+    sensorType: GIT Sensor
+    sensorConfig:
+      repositoryUrl: https://git.example.com/payments/api.git
+      branches: [main, release]
+      username: scanner
+      password: "********"
+    priority: high
+    callbackId: 65f1c2a9e8d7b6a5f4e3d2c1
+    incrementalScan: false
+    labels: [{env: prod}, {team: payments}]
+sensor_id:
+  description: The sensor's id; null when it does not exist (removed, or about to be created in check mode).
+  returned: always
+  type: str
+  sample: 65f1c2a9e8d7b6a5f4e3d2c2
+execution_id:
+  description: The scan started by creating the sensor; null when the sensor was not created by this run.
+  returned: always
+  type: str
+  sample: 65f1c2a9e8d7b6a5f4e3d2c3
+api_calls:
+  description: HTTP requests sent, by method, with C(total) and C(retries).
+  returned: always
+  type: dict
+  sample: {total: 3, GET: 2, POST: 1, retries: 0}
+'''
+
+from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.sensors import SensorModule, run_scan_sensor
+
+
+def main():
+    argument_spec = scanops_argument_spec()
+    argument_spec["provider"] = dict(argument_spec["provider"], choices=["agilesec"])
+    argument_spec.update(
+        name=dict(type="str", required=True),
+        sensor_type=dict(type="str"),
+        config=dict(type="dict"),
+        validate_config=dict(type="bool", default=True),
+        priority=dict(type="str", choices=["low", "medium", "high"]),
+        callback=dict(type="str"),
+        incremental_scan=dict(type="bool"),
+        auto_resolution_interval=dict(type="int"),
+        labels=dict(type="dict"),
+        update_secrets=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+    # SensorModule registers the secret values inside config as no_log values before logging.
+    module = SensorModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_scan_sensor(module)
+
+
+if __name__ == "__main__":
+    main()
