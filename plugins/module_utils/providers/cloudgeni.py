@@ -110,6 +110,13 @@ class CloudGeniAdapter(ProviderAdapter):
         return list(iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
                                       params, limit=PAGE_SIZE, rate_class="findings"))
 
+    def iter_findings(self, repo_id, scan_id, severity=None, status=None):
+        """``list_findings`` one page at a time, for callers that may stop early."""
+        params = {"severity": severity.lower() if severity else None,
+                  "status": self.vendor_finding_status(status) if status else None}
+        return iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
+                                 params, limit=PAGE_SIZE, rate_class="findings")
+
     def update_finding_status(self, repo_id, scan_id, finding_id, status):
         """ASSUMED endpoint: PATCH the finding's status (open, resolved, ignored=suppressed)."""
         path = "%s/scans/%s/findings/%s" % (self._repo(repo_id), seg(scan_id), seg(finding_id))

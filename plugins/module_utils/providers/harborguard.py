@@ -119,6 +119,13 @@ class HarborGuardAdapter(ProviderAdapter):
                   "search": search, "sort": sort}
         return list(iter_page_has_next(self.client, "/api/vulnerabilities", params, limit=PAGE_SIZE))
 
+    def iter_vulnerabilities(self, severity=None, status=None, image=None, package=None, cve_id=None):
+        """``list_vulnerabilities`` one page at a time, for callers that may stop early."""
+        params = {"severity": severity.upper() if severity else None,
+                  "status": self.vendor_finding_status(status) if status else None,
+                  "image": image, "package": package, "cveId": cve_id}
+        return iter_page_has_next(self.client, "/api/vulnerabilities", params, limit=PAGE_SIZE)
+
     def set_triage(self, vuln_id, status=None, assignee=None, note=None):
         """PUT the triage of a vulnerability (internal id or CVE id); answers the triage object."""
         body = {}

@@ -132,6 +132,12 @@ class KolegaAdapter(ProviderAdapter):
                   "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
         return list(iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE))
 
+    def iter_findings(self, repository_id, scan_batch_id=None, severity=None, status=None, scan_type=None):
+        """``list_findings`` one page at a time, for callers that may stop early."""
+        params = {"scan_batch_id": scan_batch_id, "severity": severity.lower() if severity else None,
+                  "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
+        return iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE)
+
     def get_finding(self, repository_id, finding_id):
         """One finding."""
         return self._get("%s/findings/%s" % (self._repo(repository_id), seg(finding_id)))

@@ -1,0 +1,650 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Findings as desired state, shared by ``finding_info`` and ``finding_status``.
+
+A *source* knows one provider's findings scope (which options select it, which filters the
+vendor applies itself, how one finding's status is written). Everything else is common:
+
+1. validate the options against the provider before any request;
+2. list every page of the scope once, pushing single-valued filters to the vendor;
+3. apply every filter again on our side (cheap, and correct whatever the server ignored);
+4. finding_status: compare, then write only what differs, over the one connection pool, with
+   a bounded thread pool paced by the client's rate limiter.
+
+Listing always finishes before the first write: writing while walking pages that are filtered
+by status would shift the offsets and skip findings.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import fnmatch
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.scanops.security.plugins.module_utils.common import (
+    build_adapter,
+    fail_with_error,
+    scanops_argument_spec,
+)
+from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
+from ansible_collections.scanops.security.plugins.module_utils.errors import (
+    ScanopsApiError,
+    ScanopsError,
+    VocabularyError,
+)
+from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import FINDINGS_CAP as PENAXTRA_FINDINGS_CAP
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import SEVERITIES
+
+MIN_CONCURRENCY = 1
+MAX_CONCURRENCY = 32
+DEFAULT_CONCURRENCY = 8
+# Above this many changed findings the diff is a summary with counts instead of one line each.
+DIFF_DETAIL_LIMIT = 50
+
+FILTER_OPTIONS = ("severity", "status", "rule_id", "cve", "package", "path", "ids")
+_CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
+
+
+# -- argument specs (documented in the two modules) ---------------------------------------------
+def finding_argument_spec(status_filter_option):
+    """Shared options, the scope and the filters; the status filter is named per module."""
+    spec = scanops_argument_spec()
+    spec.update(
+        repository=dict(type="str"),
+        scan_id=dict(type="str", aliases=["scan_batch_id"]),
+        image=dict(type="str"),
+        severity=dict(type="list", elements="str", choices=list(SEVERITIES)),
+        rule_id=dict(type="list", elements="str"),
+        cve=dict(type="list", elements="str"),
+        package=dict(type="list", elements="str"),
+        path=dict(type="str"),
+        ids=dict(type="list", elements="str"),
+    )
+    spec[status_filter_option] = dict(type="list", elements="str")
+    return spec
+
+
+def finding_info_argument_spec():
+    spec = finding_argument_spec("status")
+    spec.update(limit=dict(type="int"))
+    return spec
+
+
+def finding_status_argument_spec():
+    spec = finding_argument_spec("current_status")
+    spec.update(
+        status=dict(type="str", required=True),
+        note=dict(type="str"),
+        assignee=dict(type="str"),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+    )
+    return spec
+
+
+# -- selection ---------------------------------------------------------------------------------
+class Selection(object):
+    """The filters, normalized: sets of lower-cased words, a glob, and ids in the user's order.
+
+    ``status`` holds normalized finding statuses (validated against the provider's vocabulary).
+    """
+
+    def __init__(self, severity=None, status=None, rule_id=None, cve=None, package=None, path=None, ids=None):
+        self.severity = _lower_set(severity)
+        self.status = set(status) if status else None
+        self.rule_id = _lower_set(rule_id)
+        self.cve = _lower_set(cve)
+        self.package = _lower_set(package)
+        self.path = path or None
+        self.ids = list(dict.fromkeys(str(i) for i in ids)) if ids else None
+        self._id_set = set(self.ids) if self.ids else set()
+
+    def used(self):
+        """Names of the filters that are set."""
+        return [name for name in FILTER_OPTIONS if getattr(self, name)]
+
+    def single(self, name):
+        """The one value of a filter, when it has exactly one (those can go to the server)."""
+        values = getattr(self, name)
+        if values and len(values) == 1:
+            return next(iter(values))
+        return None
+
+    def matches(self, source, finding):
+        """True when a normalized finding passes every filter that is set."""
+        if self.ids is not None and str(finding["id"]) not in self._id_set:
+            return False
+        if self.severity is not None and finding["severity"] not in self.severity:
+            return False
+        if self.status is not None and finding["status"] not in self.status:
+            return False
+        if self.rule_id is not None and str(finding["rule_id"] or "").lower() not in self.rule_id:
+            return False
+        if self.cve is not None and not self.cve.intersection(c.lower() for c in source.cves(finding)):
+            return False
+        if self.package is not None and str(source.package(finding) or "").lower() not in self.package:
+            return False
+        if self.path is not None:
+            file_path = source.file_path(finding)
+            if not file_path or not _glob_match(file_path, self.path):
+                return False
+        return True
+
+
+def _lower_set(values):
+    return set(str(v).strip().lower() for v in values) if values else None
+
+
+def _glob_match(file_path, pattern):
+    # Vendors report paths with or without a leading "./"; compare both spellings the same way.
+    candidate = file_path[2:] if file_path.startswith("./") else file_path
+    pattern = pattern[2:] if pattern.startswith("./") else pattern
+    return fnmatch.fnmatchcase(candidate, pattern)
+
+
+# -- per-provider sources ----------------------------------------------------------------------
+class FindingSource(object):
+    """One provider's findings scope. Subclasses set the class attributes and the hooks."""
+
+    # scope option -> True when required for this provider
+    SCOPE = {}
+    # filters this provider's findings carry (others are an error, not an empty result)
+    FILTERS = frozenset(("severity", "status", "rule_id", "ids"))
+    # why a filter does not apply, by filter name
+    NO_FILTER_REASON = {}
+    # triage fields besides the status that a write can store
+    TRIAGE_FIELDS = ()
+    # the vendor's list is capped to this many rows (newest first); None when every page is reachable
+    LIST_CAP = None
+
+    def __init__(self, adapter, params):
+        self.adapter = adapter
+        self.params = params
+        self.warnings = []
+
+    @property
+    def name(self):
+        return self.adapter.NAME
+
+    # validation ---------------------------------------------------------------------------
+    def validate(self, selection_options, status_filter_option):
+        """Raise ScanopsError naming the option at fault, before any request."""
+        for option in ("repository", "scan_id", "image"):
+            value = self.params.get(option)
+            if option not in self.SCOPE and value:
+                raise ScanopsError("%s: not used by %s findings (%s scope options: %s)"
+                                   % (option, self.name, self.name, ", ".join(sorted(self.SCOPE)) or "none"))
+            if self.SCOPE.get(option) and not value:
+                raise ScanopsError("%s is required for %s findings" % (option, self.name))
+        for name in FILTER_OPTIONS:
+            option = status_filter_option if name == "status" else name
+            if selection_options.get(name) and name not in self.FILTERS:
+                raise ScanopsError("%s: %s findings carry no %s, so this filter cannot apply; filters available: %s"
+                                   % (option, self.name, self.NO_FILTER_REASON.get(name, name),
+                                      ", ".join(status_filter_option if f == "status" else f
+                                                for f in FILTER_OPTIONS if f in self.FILTERS)))
+
+    # listing ------------------------------------------------------------------------------
+    def iter_raw(self, selection):
+        """Yield the vendor's findings of the scope; may push single-valued filters to the vendor."""
+        raise NotImplementedError
+
+    def fetch_one(self, finding_id):  # pylint: disable=unused-argument
+        """The vendor's finding by id, for ids a capped list did not reach; None when unsupported."""
+        return None
+
+    def in_scope(self, raw):  # pylint: disable=unused-argument
+        """Client-side part of the scope (e.g. a scan id the vendor cannot filter on)."""
+        return True
+
+    # writing ------------------------------------------------------------------------------
+    def write(self, finding_id, vendor_status, note=None, assignee=None):
+        raise NotImplementedError
+
+    def current_triage(self, finding):  # pylint: disable=unused-argument
+        """The stored triage fields (``note``, ``assignee``) of a normalized finding."""
+        return {}
+
+    # what the filters look at ---------------------------------------------------------------
+    def cves(self, finding):
+        return []
+
+    def package(self, finding):
+        return (finding.get("location") or {}).get("package")
+
+    def file_path(self, finding):
+        return (finding.get("location") or {}).get("file")
+
+    def describe_scope(self):
+        parts = ["%s %s" % (option, self.params[option]) for option in ("repository", "scan_id", "image")
+                 if self.params.get(option)]
+        return "%s findings%s" % (self.name, (" of " + ", ".join(parts)) if parts else "")
+
+
+class _RepositoryScoped(FindingSource):
+    """CloudGeni and Kolega: findings live under a repository, given by id or by name."""
+
+    def __init__(self, adapter, params):
+        super(_RepositoryScoped, self).__init__(adapter, params)
+        self.repository_id = params.get("repository")
+        self._resolved = False
+
+    def repository_candidates(self):
+        """``[(id, [names])]`` of every repository, to resolve a name."""
+        raise NotImplementedError
+
+    def _resolve_repository(self):
+        wanted = str(self.params["repository"])
+        matches = []
+        for repo_id, names in self.repository_candidates():
+            if str(repo_id) == wanted or wanted in [str(n) for n in names if n]:
+                matches.append(repo_id)
+        self._resolved = True
+        if len(matches) > 1:
+            raise ScanopsError("repository '%s' is ambiguous: it names %d repositories (ids %s); give the id"
+                               % (wanted, len(matches), ", ".join(str(m) for m in matches)))
+        return matches[0] if matches else None
+
+    def iter_scoped(self, make_pages):
+        """Walk ``make_pages(repository_id)``; on a 404 before the first item, read the option as a name.
+
+        Trying it as an id first costs nothing when it is one (the common case); a name costs one
+        404 plus the repository list.
+        """
+        yielded = False
+        if "/" in str(self.repository_id) and not self._resolved:
+            # A full name (owner/repo) can never be an id.
+            found = self._resolve_repository()
+            if found is None:
+                raise ScanopsError("repository '%s' matches no %s repository id, name or full name"
+                                   % (self.params["repository"], self.name))
+            self.repository_id = found
+        try:
+            for item in make_pages(self.repository_id):
+                yielded = True
+                yield item
+            return
+        except ScanopsApiError as err:
+            if err.status != 404 or yielded or self._resolved:
+                raise
+            found = self._resolve_repository()
+            if found is None or str(found) == str(self.repository_id):
+                # The repository exists (or nothing matches): the 404 is the vendor's answer.
+                raise
+            self.repository_id = found
+        yield from make_pages(self.repository_id)
+
+
+class CloudGeniFindings(_RepositoryScoped):
+    SCOPE = {"repository": True, "scan_id": True}
+    FILTERS = frozenset(("severity", "status", "rule_id", "path", "ids"))
+    NO_FILTER_REASON = {"cve": "CVE ids (they are IaC policy checks)", "package": "packages (they are IaC policy checks)"}
+
+    def repository_candidates(self):
+        return [(r.get("id"), [r.get("name"), r.get("fullName")]) for r in self.adapter.list_repositories()]
+
+    def iter_raw(self, selection):
+        severity, status = selection.single("severity"), selection.single("status")
+        return self.iter_scoped(lambda repo_id: self.adapter.iter_findings(
+            repo_id, self.params["scan_id"], severity=severity, status=status))
+
+    def write(self, finding_id, vendor_status, note=None, assignee=None):
+        return self.adapter.update_finding_status(self.repository_id, self.params["scan_id"], finding_id, vendor_status)
+
+
+class KolegaFindings(_RepositoryScoped):
+    SCOPE = {"repository": True, "scan_id": False}
+    FILTERS = frozenset(("severity", "status", "rule_id", "cve", "package", "path", "ids"))
+
+    def repository_candidates(self):
+        candidates = []
+        for repo in self.adapter.list_repositories(include_archived=True):
+            names = [repo.get("name")] + [s.get("full_name") for s in (repo.get("repositories") or []) if isinstance(s, dict)]
+            candidates.append((repo.get("id"), names))
+        return candidates
+
+    def iter_raw(self, selection):
+        severity, status = selection.single("severity"), selection.single("status")
+        return self.iter_scoped(lambda repo_id: self.adapter.iter_findings(
+            repo_id, scan_batch_id=self.params.get("scan_id"), severity=severity, status=status))
+
+    def write(self, finding_id, vendor_status, note=None, assignee=None):
+        return self.adapter.update_finding_status(self.repository_id, finding_id, vendor_status)
+
+    def cves(self, finding):
+        # SBOM findings name their CVE in the check id or the text; some bodies carry it as a field.
+        raw = finding.get("raw") or {}
+        found = []
+        for key in ("cve", "cve_id"):
+            if raw.get(key):
+                found.append(str(raw[key]))
+        for key in ("check_id", "title", "message"):
+            found.extend(_CVE.findall(str(raw.get(key) or "")))
+        return found
+
+    def package(self, finding):
+        raw = finding.get("raw") or {}
+        for key in ("package", "package_name"):
+            if raw.get(key):
+                return raw[key]
+        return None
+
+
+class HarborGuardFindings(FindingSource):
+    SCOPE = {"image": False, "scan_id": False}
+    FILTERS = frozenset(("severity", "status", "rule_id", "cve", "package", "ids"))
+    NO_FILTER_REASON = {"path": "file paths (they are image packages; filter by package or cve)"}
+    TRIAGE_FIELDS = ("note", "assignee")
+
+    def iter_raw(self, selection):
+        cve = selection.single("cve") or (selection.single("rule_id") if not selection.cve else None)
+        return self.adapter.iter_vulnerabilities(
+            severity=selection.single("severity"), status=selection.single("status"), image=self.params.get("image"),
+            package=selection.single("package"), cve_id=cve.upper() if cve else None)
+
+    def in_scope(self, raw):
+        # The vulnerabilities list has no scan filter; every item names its scan.
+        scan_id = self.params.get("scan_id")
+        return not scan_id or str(raw.get("scanId")) == str(scan_id)
+
+    def write(self, finding_id, vendor_status, note=None, assignee=None):
+        return self.adapter.set_triage(finding_id, status=vendor_status, assignee=assignee, note=note)
+
+    def current_triage(self, finding):
+        triage = (finding.get("raw") or {}).get("triage") or {}
+        return {"note": triage.get("note"), "assignee": triage.get("assignee")}
+
+    def cves(self, finding):
+        cve = (finding.get("raw") or {}).get("cveId")
+        return [cve] if cve else []
+
+
+class PenaxtraFindings(FindingSource):
+    SCOPE = {"scan_id": False}
+    FILTERS = frozenset(("severity", "status", "rule_id", "ids"))
+    NO_FILTER_REASON = {"cve": "CVE ids (they are cloud posture controls)", "package": "packages (they are cloud posture controls)",
+                        "path": "file paths (they are cloud resources)"}
+
+    LIST_CAP = PENAXTRA_FINDINGS_CAP
+
+    def iter_raw(self, selection):
+        # The vendor filters by severity only; scan_id (planned there) and status are ours.
+        return iter(self.adapter.list_findings(severity=selection.single("severity")))
+
+    def in_scope(self, raw):
+        scan_id = self.params.get("scan_id")
+        return not scan_id or str(raw.get("scan_id")) == str(scan_id)
+
+    def fetch_one(self, finding_id):
+        return self.adapter.get_finding(finding_id)
+
+    def write(self, finding_id, vendor_status, note=None, assignee=None):
+        return self.adapter.update_finding_status(finding_id, vendor_status)
+
+
+SOURCES = {
+    "cloudgeni": CloudGeniFindings,
+    "kolega": KolegaFindings,
+    "harborguard": HarborGuardFindings,
+    "penaxtra": PenaxtraFindings,
+}
+
+
+def source_for(adapter, params):
+    """The FindingSource of the adapter's provider; a clear error for AgileSec."""
+    if adapter.NAME == "agilesec":
+        raise ScanopsError("agilesec: the Keyfactor AgileSec scan API has no findings endpoint; its findings live in the "
+                           "platform's search store (POST /searchdb/isg-event*/_search), which this collection does not use")
+    return SOURCES[adapter.NAME](adapter, params)
+
+
+def build_selection(adapter, params, status_filter_option):
+    """A Selection from the module options; statuses are checked against the provider's words."""
+    status = None
+    if params.get(status_filter_option):
+        status = []
+        for word in params[status_filter_option]:
+            try:
+                status.append(adapter.vocabulary.normalize_finding_status(word))
+            except VocabularyError as err:
+                raise ScanopsError("%s: %s" % (status_filter_option, err.message))
+    return Selection(severity=params.get("severity"), status=status, rule_id=params.get("rule_id"), cve=params.get("cve"),
+                     package=params.get("package"), path=params.get("path"), ids=params.get("ids"))
+
+
+# -- listing -----------------------------------------------------------------------------------
+def select_findings(source, selection, limit=None):
+    """Normalized findings of the scope that pass the selection, and the ids asked for but not found.
+
+    With ``ids`` no other filter goes to the server, so an id missing from the result is really
+    missing from the scope (and not just filtered out).
+    """
+    adapter = source.adapter
+    server_selection = Selection(ids=selection.ids) if selection.ids else selection
+    found = []
+    seen = set()
+    listed = 0
+    for raw in source.iter_raw(server_selection):
+        listed += 1
+        if not isinstance(raw, dict) or not source.in_scope(raw):
+            continue
+        finding = adapter.normalize_finding(raw)
+        key = str(finding["id"])
+        if key in seen:
+            continue  # a finding can move between pages while we walk them
+        seen.add(key)
+        if selection.matches(source, finding):
+            found.append(finding)
+            if limit is not None and len(found) >= limit:
+                return found, []
+    missing = [i for i in selection.ids if i not in seen] if selection.ids else []
+    if source.LIST_CAP is not None and listed >= source.LIST_CAP:
+        if missing:
+            # Older than the capped list: read them one by one.
+            still_missing = []
+            for finding_id in missing:
+                try:
+                    raw = source.fetch_one(finding_id)
+                except ScanopsApiError as err:
+                    if err.status == 404:
+                        still_missing.append(finding_id)
+                        continue
+                    raise
+                if not isinstance(raw, dict) or not source.in_scope(raw):
+                    still_missing.append(finding_id)
+                    continue
+                finding = adapter.normalize_finding(raw)
+                if selection.matches(source, finding):
+                    found.append(finding)
+            missing = still_missing
+        else:
+            source.warnings.append("%s lists only its %d newest findings; older findings were not considered (select them by ids)"
+                                   % (source.name, source.LIST_CAP))
+    return found, missing
+
+
+def run_finding_info(module):
+    """Entry point of finding_info."""
+    params = module.params
+    limit = params.get("limit")
+    if limit is not None and limit < 1:
+        module.fail_json(msg="limit must be 1 or more, got %d" % limit)
+    with build_adapter(module) as adapter:
+        try:
+            source = source_for(adapter, params)
+            selection = build_selection(adapter, params, "status")
+            source.validate(_selection_options(params, "status"), "status")
+        except ScanopsError as err:
+            module.fail_json(msg=err.message)
+        try:
+            findings, missing = select_findings(source, selection, limit=limit)
+        except ScanopsError as err:
+            fail_with_error(module, err, "List", source.describe_scope(), api_calls=adapter.client.stats)
+        for warning in source.warnings:
+            module.warn(warning)
+        if missing:
+            module.warn("ids not found in %s: %s" % (source.describe_scope(), ", ".join(missing)))
+        module.exit_json(changed=False, findings=findings, count=len(findings), api_calls=adapter.client.stats)
+
+
+def _selection_options(params, status_filter_option):
+    options = dict((name, params.get(name)) for name in FILTER_OPTIONS if name != "status")
+    options["status"] = params.get(status_filter_option)
+    return options
+
+
+# -- desired state -------------------------------------------------------------------------------
+def plan_changes(source, findings, vendor_status, note=None, assignee=None):
+    """Split findings into ``(to_change, unchanged)``; each change is ``(finding, before, after)``.
+
+    Only what the user set is compared: the status always, note and assignee when given.
+    """
+    vocabulary = source.adapter.vocabulary
+    after_status = vocabulary.finding_status_from_vendor(vendor_status)
+    to_change, unchanged = [], []
+    for finding in findings:
+        current_vendor = str(finding.get("vendor_status") or "")
+        before = {"status": finding["status"]}
+        after = {"status": after_status}
+        differs = current_vendor.lower() != vendor_status.lower()
+        triage = source.current_triage(finding) if (note is not None or assignee is not None) else {}
+        for field, wanted in (("note", note), ("assignee", assignee)):
+            if wanted is None:
+                continue
+            before[field] = triage.get(field)
+            after[field] = wanted
+            differs = differs or (triage.get(field) or "") != wanted
+        if differs:
+            to_change.append((finding, before, after))
+        else:
+            unchanged.append(finding)
+    return to_change, unchanged
+
+
+def write_changes(source, to_change, vendor_status, note=None, assignee=None, concurrency=DEFAULT_CONCURRENCY):
+    """Send one write per change over a bounded thread pool; return ``(done, failed)``.
+
+    ``done`` holds the changes that were written, ``failed`` ``(change, error)`` pairs. A 401
+    or 403 stops further writes (they would all fail the same way); those not sent are failed
+    with a "not sent" note. The client's limiter, shared by the threads, keeps the pace.
+    """
+    stop = threading.Event()
+    stop_reason = []
+    outcome = [None] * len(to_change)
+
+    def work(index):
+        finding = to_change[index][0]
+        if stop.is_set():
+            outcome[index] = ScanopsError("not sent: %s" % stop_reason[0])
+            return
+        try:
+            source.write(finding["id"], vendor_status, note=note, assignee=assignee)
+        except ScanopsError as err:
+            outcome[index] = err
+            if isinstance(err, ScanopsApiError) and err.status in (401, 403) and not stop.is_set():
+                stop_reason.append("an earlier write was refused with HTTP %s" % err.status)
+                stop.set()
+        except Exception as err:  # pylint: disable=broad-except
+            # Never let one write's surprise lose the record of what the others did.
+            outcome[index] = ScanopsError("%s: %s" % (type(err).__name__, err))
+        else:
+            outcome[index] = True
+
+    workers = max(1, min(int(concurrency), len(to_change)))
+    if to_change:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, range(len(to_change))))
+    done, failed = [], []
+    for change, result in zip(to_change, outcome):
+        if result is True:
+            done.append(change)
+        else:
+            failed.append((change, result))
+    return done, failed
+
+
+def change_entry(change):
+    finding, before, after = change
+    return {"id": finding["id"], "rule_id": finding.get("rule_id"), "before": before["status"], "after": after["status"]}
+
+
+def build_diff(changes):
+    """``{before, after}``: one entry per finding id, or a summary with counts when there are many."""
+    if len(changes) <= DIFF_DETAIL_LIMIT:
+        before = dict((str(f["id"]), b) for f, b, _a in changes)
+        after = dict((str(f["id"]), a) for f, _b, a in changes)
+        return {"before": before, "after": after}
+
+    def summary(side):
+        counts = {}
+        for change in changes:
+            word = change[side]["status"]
+            counts[word] = counts.get(word, 0) + 1
+        return {"findings": len(changes), "status": counts}
+
+    return {"before": summary(1), "after": summary(2)}
+
+
+def _failure_message(error, finding_id):
+    if isinstance(error, ScanopsApiError):
+        return error.describe("Set status of finding", str(finding_id))
+    return "Set status of finding %s: %s" % (finding_id, getattr(error, "message", error))
+
+
+def run_finding_status(module):
+    """Entry point of finding_status."""
+    params = module.params
+    concurrency = params.get("concurrency")
+    if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
+        module.fail_json(msg="concurrency must be between %d and %d, got %s" % (MIN_CONCURRENCY, MAX_CONCURRENCY, concurrency))
+    with build_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, concurrency)) as adapter:
+        try:
+            source = source_for(adapter, params)
+            try:
+                vendor_status = adapter.vocabulary.finding_status_to_vendor(params["status"])
+            except VocabularyError as err:
+                raise ScanopsError("status: %s" % err.message)
+            for field in ("note", "assignee"):
+                if params.get(field) is not None and field not in source.TRIAGE_FIELDS:
+                    raise ScanopsError("%s: %s findings cannot store a triage %s (only harborguard can); remove the option"
+                                       % (field, source.name, field))
+            selection = build_selection(adapter, params, "current_status")
+            source.validate(_selection_options(params, "current_status"), "current_status")
+        except ScanopsError as err:
+            module.fail_json(msg=err.message)
+        if not selection.used() and not params.get("scan_id") and not params.get("image") and adapter.NAME in ("harborguard", "penaxtra"):
+            module.warn("no filter and no scan_id or image: every %s finding the API lists is selected" % adapter.NAME)
+        try:
+            findings, missing = select_findings(source, selection)
+        except ScanopsError as err:
+            fail_with_error(module, err, "List", source.describe_scope(), api_calls=adapter.client.stats)
+        if missing:
+            module.fail_json(msg="Set finding status: ids not found in %s: %s (nothing was written)"
+                             % (source.describe_scope(), ", ".join(missing)), changed=False, api_calls=adapter.client.stats)
+        for warning in source.warnings:
+            module.warn(warning)
+
+        note, assignee = params.get("note"), params.get("assignee")
+        to_change, unchanged = plan_changes(source, findings, vendor_status, note=note, assignee=assignee)
+        if module.check_mode:
+            done, failed = to_change, []
+        else:
+            done, failed = write_changes(source, to_change, vendor_status, note=note, assignee=assignee,
+                                         concurrency=concurrency)
+        result = dict(
+            changed=bool(done),
+            matched=len(findings),
+            unchanged=len(unchanged),
+            counts={"matched": len(findings), "changed": len(done), "unchanged": len(unchanged), "failed": len(failed)},
+            changed_findings=[change_entry(c) for c in done],
+            failed_findings=[{"id": c[0]["id"], "error": _failure_message(e, c[0]["id"])} for c, e in failed],
+            api_calls=adapter.client.stats,
+        )
+        if module._diff:  # pylint: disable=protected-access
+            result["diff"] = build_diff(done)
+        if failed:
+            first = result["failed_findings"][0]["error"]
+            module.fail_json(msg="Set finding status: %d of %d writes failed, %d findings changed; a re-run retries the rest. First error: %s"
+                             % (len(failed), len(to_change), len(done), first), **result)
+        module.exit_json(**result)

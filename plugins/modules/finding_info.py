@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: finding_info
+short_description: List the findings of a CloudGeni, Kolega, HarborGuard or Penaxtra scope
+description:
+  - Lists every finding in a provider's scope, every page, and returns them in one normalized shape
+    with the vendor's own body under RV(findings[].raw).
+  - "Scopes: a CloudGeni scan (O(repository) and O(scan_id)); a Kolega repository (O(repository)), optionally one
+    scan batch (O(scan_id)); HarborGuard vulnerabilities, optionally of one image (O(image)) or scan (O(scan_id));
+    Penaxtra findings, optionally of one scan (O(scan_id))."
+  - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and
+    status; HarborGuard severity, status, package and CVE; Penaxtra severity). Every filter is applied again by the
+    module, so lists with several values work everywhere.
+  - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty result.
+  - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
+  - The module never changes anything.
+author:
+  - scanops engineering (@scanops)
+extends_documentation_fragment:
+  - scanops.security.scanops
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+    details: The module only reads.
+  platform:
+    platforms: all
+options:
+  repository:
+    description:
+      - CloudGeni (required there) and Kolega (required there), the repository, by id, name or full name (C(owner/repo)).
+      - The value is tried as an id first; when the vendor answers 404 it is looked up by name, which fails
+        when the name matches several repositories.
+    type: str
+  scan_id:
+    description:
+      - The scan whose findings are listed.
+      - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
+        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
+        Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
+        filter as planned (an assumption, see C(docs/assumptions.md)).
+    type: str
+    aliases: [scan_batch_id]
+  image:
+    description:
+      - HarborGuard only, the image whose vulnerabilities are listed (the vendor's C(image) filter).
+    type: str
+  severity:
+    description:
+      - Only findings of these normalized severities.
+    type: list
+    elements: str
+    choices: [critical, high, medium, low, info]
+  status:
+    description:
+      - Only findings in these statuses, each a normalized status (V(open), V(acknowledged), V(in_progress),
+        V(resolved), V(ignored), V(false_positive), V(needs_manual_review)) or the vendor's own word.
+      - A status the provider does not have is an error that lists the ones it has.
+    type: list
+    elements: str
+  rule_id:
+    description:
+      - Only findings of these rules, compared without regard to case. CloudGeni check id (C(CKV_AWS_19)),
+        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id, Penaxtra control id.
+    type: list
+    elements: str
+  cve:
+    description:
+      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (a CVE id in the check id, title or message).
+    type: list
+    elements: str
+  package:
+    description:
+      - Only findings in these packages. HarborGuard (C(package)) and Kolega SBOM findings.
+    type: list
+    elements: str
+  path:
+    description:
+      - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
+        CloudGeni (the resource's file) and Kolega (C(file_path)).
+    type: str
+  ids:
+    description:
+      - Only the findings with these ids. Ids not found in the scope are reported in a warning.
+      - With O(ids), only the scope goes to the vendor; the other filters are applied by the module.
+      - Penaxtra lists only its 200 newest findings; ids older than that are read one by one.
+    type: list
+    elements: str
+  limit:
+    description:
+      - Return at most this many findings; listing stops at the page that reaches it.
+    type: int
+notes:
+  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
+seealso:
+  - module: scanops.security.finding_status
+'''
+
+EXAMPLES = r'''
+- name: Open critical and high findings of a Kolega repository
+  scanops.security.finding_info:
+    provider: kolega
+    repository: acme/payments
+    severity: [critical, high]
+    status: [open]
+  register: open_findings
+
+- name: Findings of one CloudGeni scan in the network module
+  scanops.security.finding_info:
+    provider: cloudgeni
+    organization: org_123
+    repository: repo_abc123
+    scan_id: scan_xyz789
+    path: "network/*"
+
+- name: Log4Shell in any image
+  scanops.security.finding_info:
+    provider: harborguard
+    cve: [CVE-2021-44228]
+  register: log4shell
+
+- name: Ten newest Penaxtra findings of a run
+  scanops.security.finding_info:
+    provider: penaxtra
+    scan_id: 6c1f3c1e-7d39-4d8f-9a4f-7a1b2c3d4e5f
+    limit: 10
+'''
+
+RETURN = r'''
+findings:
+  description: The findings that passed every filter, in the vendor's order.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The vendor's finding id.
+      type: str
+    provider:
+      description: The provider id.
+      type: str
+    rule_id:
+      description: Check id, rule, CVE id or control id.
+      type: str
+    title:
+      description: Short description.
+      type: str
+    severity:
+      description: Normalized severity, one of critical, high, medium, low, info.
+      type: str
+    status:
+      description: Normalized status (a vendor word with no normalized twin comes back lower-cased).
+      type: str
+    vendor_status:
+      description: The vendor's own status word.
+      type: str
+    location:
+      description: Where the finding is, C(file) and C(line), C(package), C(version) and C(fixed_version), or C(resource).
+      type: dict
+    first_seen:
+      description: When the vendor first saw the finding.
+      type: str
+    raw:
+      description: The vendor's finding body, unchanged.
+      type: dict
+count:
+  description: Number of findings returned.
+  returned: success
+  type: int
+  sample: 42
+api_calls:
+  description: HTTP requests sent, in total, per method, and retries.
+  returned: success and when writes or requests fail
+  type: dict
+  sample: {"total": 3, "GET": 3, "retries": 0}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.scanops.security.plugins.module_utils.findings import (
+    finding_info_argument_spec,
+    run_finding_info,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=finding_info_argument_spec(), supports_check_mode=True)
+    run_finding_info(module)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,260 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: finding_status
+short_description: Set the status of findings in bulk (CloudGeni, Kolega, HarborGuard, Penaxtra)
+description:
+  - Desired state for findings, the selected findings carry O(status).
+  - Selects findings within a scope by O(ids) or by the same filters as M(scanops.security.finding_info), lists every page
+    once, and writes only the findings whose status (or, for HarborGuard, O(note) or O(assignee)) differs. A re-run on
+    converged findings sends no write at all.
+  - For N findings the requests are the list pages (the largest page each vendor allows) plus one write per changed finding,
+    sent over one connection pool by at most O(concurrency) threads, paced by the client-side rate limiter.
+  - "Writes per provider: Kolega C(PATCH /api/v1/repositories/{id}/findings/{findingId});
+    HarborGuard C(PUT /api/vulnerabilities/{vulnId}/triage); Penaxtra C(PATCH /api/v2/findings/{id});
+    CloudGeni C(PATCH .../scans/{scanId}/findings/{findingId}), an assumption because CloudGeni documents no such
+    call (see C(docs/assumptions.md))."
+  - When some writes fail after their retries (HTTP 5xx or 429), the task fails and reports which findings were changed
+    (RV(changed_findings)) and which were not (RV(failed_findings)); a re-run writes only what is still different.
+  - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
+author:
+  - scanops engineering (@scanops)
+extends_documentation_fragment:
+  - scanops.security.scanops
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
+  check_mode:
+    support: full
+    details: Every list request is sent, no write is; the result says what a real run would change.
+  diff_mode:
+    support: full
+    details: Before and after status per finding, or a summary with counts when more than 50 findings change.
+  platform:
+    platforms: all
+options:
+  status:
+    description:
+      - The status the selected findings must carry, a normalized status or the vendor's own word (any case).
+      - "Normalized to vendor: V(open) is C(open) everywhere (HarborGuard C(OPEN)); V(acknowledged) is HarborGuard
+        C(ACKNOWLEDGED) and Penaxtra C(triaged); V(in_progress) is HarborGuard C(IN_PROGRESS) and Penaxtra C(in_progress);
+        V(resolved) is CloudGeni and Kolega C(resolved), HarborGuard C(FIXED) and Penaxtra C(fixed); V(ignored) is
+        CloudGeni C(suppressed), Kolega C(ignored), HarborGuard C(WONT_FIX) and Penaxtra C(risk_accepted);
+        V(false_positive) is Kolega and Penaxtra C(false_positive); V(needs_manual_review) is Kolega only."
+      - A status the provider does not have is an error that lists the ones it has.
+    type: str
+    required: true
+  note:
+    description:
+      - HarborGuard only, the triage note. When set, a finding whose note differs is written too.
+      - An error for the other providers, whose findings cannot store one.
+    type: str
+  assignee:
+    description:
+      - HarborGuard only, the triage assignee. When set, a finding whose assignee differs is written too.
+      - An error for the other providers, whose findings cannot store one.
+    type: str
+  concurrency:
+    description:
+      - How many writes may be in flight at once (1 to 32). The provider's rate limit (see O(rate_limit)) still applies
+        to all of them together.
+    type: int
+    default: 8
+  repository:
+    description:
+      - CloudGeni (required there) and Kolega (required there), the repository, by id, name or full name (C(owner/repo)).
+      - The value is tried as an id first; when the vendor answers 404 it is looked up by name, which fails
+        when the name matches several repositories.
+    type: str
+  scan_id:
+    description:
+      - Only findings of this scan.
+      - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
+        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
+        Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
+        filter as planned (an assumption, see C(docs/assumptions.md)).
+    type: str
+    aliases: [scan_batch_id]
+  image:
+    description:
+      - HarborGuard only, only vulnerabilities of this image (the vendor's C(image) filter).
+    type: str
+  severity:
+    description:
+      - Only findings of these normalized severities.
+    type: list
+    elements: str
+    choices: [critical, high, medium, low, info]
+  current_status:
+    description:
+      - Only findings currently in these statuses, each a normalized status or the vendor's own word, for example
+        V(open) to leave findings someone already triaged alone.
+    type: list
+    elements: str
+  rule_id:
+    description:
+      - Only findings of these rules, compared without regard to case. CloudGeni check id, Kolega check id,
+        HarborGuard CVE id, Penaxtra control id.
+    type: list
+    elements: str
+  cve:
+    description:
+      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (a CVE id in the check id, title or message).
+    type: list
+    elements: str
+  package:
+    description:
+      - Only findings in these packages. HarborGuard (C(package)) and Kolega SBOM findings.
+    type: list
+    elements: str
+  path:
+    description:
+      - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
+        CloudGeni (the resource's file) and Kolega (C(file_path)).
+    type: str
+  ids:
+    description:
+      - Only the findings with these ids. An id not found in the scope fails the task before anything is written.
+      - With O(ids), only the scope goes to the vendor; the other filters are applied by the module.
+    type: list
+    elements: str
+notes:
+  - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and status,
+    HarborGuard severity, status, package and CVE, Penaxtra severity); every filter is applied again by the module.
+  - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty selection.
+  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
+    Select older ones with O(ids).
+  - The counts are under RV(counts) because C(changed) and C(failed) are reserved result keys in Ansible.
+seealso:
+  - module: scanops.security.finding_info
+'''
+
+EXAMPLES = r'''
+- name: Everything the secrets scanner found under test/ is a false positive
+  scanops.security.finding_status:
+    provider: kolega
+    repository: acme/payments
+    rule_id: [generic-api-key]
+    path: "test/*"
+    status: false_positive
+
+- name: Accept the risk of CVEs without a fix in the base image, with a note
+  scanops.security.finding_status:
+    provider: harborguard
+    image: registry.example.com/base:1.4
+    severity: [low]
+    status: ignored
+    note: No upstream fix; accepted until the next base image.
+    assignee: platform-team
+
+- name: Re-open what was suppressed in a CloudGeni scan
+  scanops.security.finding_status:
+    provider: cloudgeni
+    organization: org_123
+    repository: repo_abc123
+    scan_id: scan_xyz789
+    current_status: [suppressed]
+    status: open
+  register: reopened
+
+- name: Triage two Penaxtra findings by id
+  scanops.security.finding_status:
+    provider: penaxtra
+    ids:
+      - 0b6f1c9e-4a43-4c59-9d0b-2f3e6a7b8c9d
+      - 5d2e8f71-9c0a-4b1e-8f3d-7a6b5c4d3e2f
+    status: triaged
+'''
+
+RETURN = r'''
+matched:
+  description: Number of findings the scope and filters selected.
+  returned: success and when writes or requests fail
+  type: int
+  sample: 120
+unchanged:
+  description: Number of selected findings that already had the desired status (and note and assignee).
+  returned: success and when writes or requests fail
+  type: int
+  sample: 80
+counts:
+  description: The four counts together; C(changed) counts the findings written (or that would be, in check mode).
+  returned: success and when writes or requests fail
+  type: dict
+  contains:
+    matched:
+      description: Findings selected.
+      type: int
+    changed:
+      description: Findings written (in check mode, that would be written).
+      type: int
+    unchanged:
+      description: Findings already in the desired state.
+      type: int
+    failed:
+      description: Findings whose write failed or was not sent.
+      type: int
+  sample: {"matched": 120, "changed": 40, "unchanged": 80, "failed": 0}
+changed_findings:
+  description: The findings written (in check mode, that would be written), with normalized statuses.
+  returned: success and when writes or requests fail
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The vendor's finding id.
+      type: str
+    rule_id:
+      description: Check id, rule, CVE id or control id.
+      type: str
+    before:
+      description: Status before.
+      type: str
+    after:
+      description: Status after.
+      type: str
+  sample: [{"id": "fnd_01", "rule_id": "generic-api-key", "before": "open", "after": "false_positive"}]
+failed_findings:
+  description:
+    - The findings whose write failed, each with the error. Those not sent after a 401 or 403 are listed too.
+  returned: success and when writes or requests fail
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The vendor's finding id.
+      type: str
+    error:
+      description: "What went wrong, C(<action> <finding>: <vendor message> (HTTP <code> <vendor code>))."
+      type: str
+  sample: [{"id": "fnd_07", "error": "Set status of finding fnd_07: Service unavailable (HTTP 503 INTERNAL_ERROR)"}]
+api_calls:
+  description: HTTP requests sent, in total, per method, and retries.
+  returned: success and when writes or requests fail
+  type: dict
+  sample: {"total": 43, "GET": 3, "PATCH": 40, "retries": 0}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.scanops.security.plugins.module_utils.findings import (
+    finding_status_argument_spec,
+    run_finding_status,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=finding_status_argument_spec(), supports_check_mode=True)
+    run_finding_status(module)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""finding_status end to end against in-memory vendors: change, converge, check mode, diff, errors."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import contextlib
+import json
+
+import httpx
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.scanops.security.plugins.module_utils import common, findings
+from ansible_collections.scanops.security.plugins.modules import finding_status
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
+    FakeHarborGuard,
+    FakeKolega,
+    harbor_items,
+    kolega_items,
+)
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from unittest import mock
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
+            yield
+
+
+def run_module(module, monkeypatch, capsys, vendor, args):
+    """Run a module's main() with ``args``; its adapter talks to ``vendor``. Returns the result dict."""
+    def build(mod, **options):
+        options.update(transport=httpx.MockTransport(vendor), sleep=lambda s: None)
+        return common.build_adapter(mod, **options)
+
+    monkeypatch.setattr(findings, "build_adapter", build)
+    full = dict(api_url="https://vendor.example.test", api_key=SECRET, rate_limit=0)
+    full.update(args)
+    with patch_module_args(full):
+        with pytest.raises(SystemExit):
+            module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert SECRET not in json.dumps(result)
+    return result
+
+
+@pytest.fixture
+def run(monkeypatch, capsys):
+    return lambda vendor, args: run_module(finding_status, monkeypatch, capsys, vendor, args)
+
+
+def writes(vendor):
+    return len(vendor.writes)
+
+
+def test_change_then_converged_rerun_sends_no_write(run):
+    vendor = FakeKolega(kolega_items(450))
+    args = dict(provider="kolega", repository="repo_1", rule_id=["rule-1"], path="test/*", status="false_positive")
+    result = run(vendor, args)
+    expected = [i["id"] for i in kolega_items(450) if i["check_id"] == "rule-1" and i["file_path"].startswith("test/")]
+    assert result["changed"] is True
+    assert result["counts"] == {"matched": len(expected), "changed": len(expected), "unchanged": 0, "failed": 0}
+    assert sorted(c["id"] for c in result["changed_findings"]) == sorted(expected)
+    assert result["changed_findings"][0]["before"] == "open" and result["changed_findings"][0]["after"] == "false_positive"
+    # three list pages (450 at 200 a page) plus one PATCH per finding
+    assert result["api_calls"]["GET"] == 3 and result["api_calls"]["PATCH"] == len(expected)
+    assert writes(vendor) == len(expected)
+
+    again = run(vendor, args)
+    assert again["changed"] is False
+    assert again["counts"] == {"matched": len(expected), "changed": 0, "unchanged": len(expected), "failed": 0}
+    assert again["api_calls"].get("PATCH", 0) == 0 and writes(vendor) == len(expected)
+
+
+def test_check_mode_writes_nothing_and_diff_shows_each_finding(run):
+    vendor = FakeKolega(kolega_items(10))
+    args = dict(provider="kolega", repository="repo_1", ids=["fnd_0001", "fnd_0002"], status="resolved",
+                _ansible_check_mode=True, _ansible_diff=True)
+    result = run(vendor, args)
+    assert result["changed"] is True and writes(vendor) == 0
+    assert result["diff"] == {"before": {"fnd_0001": {"status": "open"}, "fnd_0002": {"status": "open"}},
+                              "after": {"fnd_0001": {"status": "resolved"}, "fnd_0002": {"status": "resolved"}}}
+    assert [i["status"] for i in vendor.items[:3]] == ["open", "open", "open"]
+
+
+def test_partial_failure_fails_with_exact_lists_and_the_rerun_converges(run):
+    vendor = FakeKolega(kolega_items(30))
+    vendor.fail = {"fnd_0004": 503}
+    args = dict(provider="kolega", repository="repo_1", status="ignored", retries=1)
+    result = run(vendor, args)
+    assert result["failed"] is True and result["changed"] is True
+    assert result["counts"] == {"matched": 30, "changed": 29, "unchanged": 0, "failed": 1}
+    assert [f["id"] for f in result["failed_findings"]] == ["fnd_0004"]
+    assert "fnd_0004" not in [c["id"] for c in result["changed_findings"]]
+    assert result["msg"].startswith("Set finding status: 1 of 30 writes failed, 29 findings changed")
+    assert "Set status of finding fnd_0004: boom 503 (HTTP 503 E503)" in result["msg"]
+
+    vendor.fail = {}
+    again = run(vendor, args)
+    assert again["changed"] is True and [c["id"] for c in again["changed_findings"]] == ["fnd_0004"]
+    assert again["api_calls"]["PATCH"] == 1
+
+
+def test_unknown_status_is_an_error_listing_the_vendor_words(run):
+    vendor = FakeKolega(kolega_items(3))
+    result = run(vendor, dict(provider="kolega", repository="repo_1", status="acknowledged"))
+    assert result["failed"] is True
+    assert result["msg"].startswith("status: finding status 'acknowledged' is not supported by kolega; use one of: open, resolved")
+    assert vendor.gets == []
+
+
+@pytest.mark.parametrize("args,expected", [
+    (dict(provider="kolega", repository="repo_1", status="open", note="x"), "note: kolega findings cannot store a triage note"),
+    (dict(provider="agilesec", status="open"), "agilesec: the Keyfactor AgileSec scan API has no findings endpoint"),
+    (dict(provider="kolega", repository="repo_1", status="open", concurrency=64), "concurrency must be between 1 and 32"),
+    (dict(provider="kolega", repository="repo_1", status="open", ids=["nope"]), "Set finding status: ids not found in kolega findings"),
+])
+def test_bad_input_fails_clearly(run, args, expected):
+    vendor = FakeKolega(kolega_items(3))
+    result = run(vendor, args)
+    assert result["failed"] is True and result["msg"].startswith(expected)
+    assert writes(vendor) == 0
+
+
+def test_harborguard_triage_with_note_and_assignee(run):
+    vendor = FakeHarborGuard(harbor_items(6))
+    args = dict(provider="harborguard", scan_id="scan_0", severity=["low"], status="WONT_FIX", note="accepted",
+                assignee="team", _ansible_diff=True)
+    result = run(vendor, args)
+    assert result["counts"]["changed"] == 3
+    assert sorted(w[1] for w in vendor.writes) == ["v0", "v2", "v4"]
+    assert vendor.writes[0][2] == {"status": "WONT_FIX", "assignee": "team", "note": "accepted"}
+    assert result["diff"]["after"]["v0"] == {"status": "ignored", "note": "accepted", "assignee": "team"}
+    args["note"] = "accepted again"
+    result = run(vendor, args)
+    assert result["counts"]["changed"] == 3  # the note differs now, so each is written again
+    args.pop("note")
+    assert run(vendor, args)["changed"] is False
+
+
+def test_large_change_diff_is_a_summary(run):
+    vendor = FakeKolega(kolega_items(120))
+    result = run(vendor, dict(provider="kolega", repository="repo_1", status="resolved", _ansible_diff=True))
+    assert result["diff"] == {"before": {"findings": 120, "status": {"open": 120}},
+                              "after": {"findings": 120, "status": {"resolved": 120}}}
