@@ -18,6 +18,14 @@ from scanops_emulator.admin_client import AdminClient  # noqa: E402 pylint: disa
 from scanops_emulator.launcher import running_emulator  # noqa: E402 pylint: disable=wrong-import-position
 
 TARGETS_DIR = os.path.join(HERE, "targets")
+# The emulator's documented full-rights demo credential per platform (docs/emulator.md).
+DEMO_API_KEYS = {
+    "cloudgeni": "cg_live_demo_admin_4f7c2a9e1b3d5f60",
+    "kolega": "kcp_live_demo_5b1e9c3a7d2f4e6081a9",
+    "agilesec": "isg_demo_token_7c3e9a1f5b2d4e60a8c1",
+    "harborguard": "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d",
+    "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
+}
 OUTPUT_DIR = os.path.join(COLLECTION_ROOT, "tests", "output", "integration")
 
 
@@ -56,7 +64,6 @@ class TargetRunner:
 
     def provider_vars(self):
         """api_url and api_key for every provider, pointing at the emulator."""
-        keys = self.admin.demo_keys()
         paths = {
             "cloudgeni": "/cloudgeni/api/v1",
             "kolega": "/kolega",
@@ -64,7 +71,7 @@ class TargetRunner:
             "harborguard": "/harborguard",
             "penaxtra": "/penaxtra",
         }
-        return {name: {"api_url": self.base_url + path, "api_key": keys[name]} for name, path in paths.items()}
+        return {name: {"api_url": self.base_url + path, "api_key": DEMO_API_KEYS[name]} for name, path in paths.items()}
 
     def run(self, target, extra_vars=None, check=False):
         """Run ``target`` in a throw-away play; return a PlaybookResult."""
