@@ -187,12 +187,20 @@ def _today(today):
     return parse_date(today, "today")
 
 
-def _matches(entry_id, finding):
-    wanted = entry_id.casefold()
+def _index(entries):
+    """Entries by case-folded id; the first entry with an id wins."""
+    table = {}
+    for entry in entries:
+        table.setdefault(entry["id"].casefold(), entry)
+    return table
+
+
+def _lookup(table, finding):
+    """The entry matching the finding's rule id, else its finding id, or None."""
     for value in (finding.get("rule_id"), finding.get("id")):
-        if value is not None and str(value).casefold() == wanted:
-            return True
-    return False
+        if value is not None and str(value).casefold() in table:
+            return table[str(value).casefold()]
+    return None
 
 
 def _check(name, passed, detail):
@@ -290,6 +298,7 @@ def evaluate_gate(scan, findings, policy, today=None):
         else:
             active.append(dict(entry, matched=0))
 
+    active_ids, expired_ids = _index(active), _index(expired)
     counts = empty_counts()
     ignored, excluded = [], []
     if findings is None:
@@ -298,10 +307,10 @@ def evaluate_gate(scan, findings, policy, today=None):
             counts[sev] = value if isinstance(value, int) and not isinstance(value, bool) else 0
     else:
         for finding in findings:
-            for entry in expired:
-                if _matches(entry["id"], finding):
-                    entry["matched"] += 1
-            hit = next((entry for entry in active if _matches(entry["id"], finding)), None)
+            hit = _lookup(active_ids, finding)
+            lapsed = _lookup(expired_ids, finding) if hit is None else None
+            if lapsed is not None:
+                lapsed["matched"] += 1
             if hit is not None:
                 hit["matched"] += 1
                 ignored.append({"id": finding.get("id"), "rule_id": finding.get("rule_id"),

@@ -74,18 +74,27 @@ def _gate(result):
     return result.get("gate") if isinstance(result.get("gate"), dict) else None
 
 
-def _suppression(result, finding):
-    """Why a finding does not count: ``(kind, reason)`` or None."""
+def _suppressions(result):
+    """``{(finding id, rule id): reason}`` for the findings the gate did not count."""
     gate = _gate(result)
+    table = {}
     if gate:
-        for item in gate.get("ignored") or []:
-            if item.get("id") == finding.get("id") and item.get("rule_id") == finding.get("rule_id"):
-                expiry = " (until %s)" % item["expires"] if item.get("expires") else ""
-                return "ignore", "%s%s" % (item.get("reason"), expiry)
         for item in gate.get("excluded") or []:
-            if item.get("id") == finding.get("id") and item.get("rule_id") == finding.get("rule_id"):
-                return "vendor", "marked %s on %s" % (item.get("status"), display_name(finding.get("provider")))
-    return None
+            table[(item.get("id"), item.get("rule_id"))] = "marked %s on %s" % (
+                item.get("status"), display_name(_scan(result).get("provider")))
+        for item in gate.get("ignored") or []:
+            expiry = " (until %s)" % item["expires"] if item.get("expires") else ""
+            table[(item.get("id"), item.get("rule_id"))] = "%s%s" % (item.get("reason"), expiry)
+    return table
+
+
+def _key(finding):
+    return (finding.get("id"), finding.get("rule_id"))
+
+
+def _severity(finding):
+    word = str(finding.get("severity") or "info").lower()
+    return word if word in SARIF_LEVELS else "info"
 
 
 def _location_text(finding):
@@ -149,7 +158,7 @@ def _help_uri(rule_id):
 
 
 def _rule(rule_id, findings):
-    severity = max((f.get("severity") for f in findings), key=severity_rank)
+    severity = max((_severity(f) for f in findings), key=severity_rank)
     first = findings[0]
     title = _text(first.get("title")) or rule_id
     rule = {
@@ -198,8 +207,8 @@ def _sarif_location(finding):
     return [location] if location else []
 
 
-def _sarif_result(result, finding, rule_index):
-    severity = str(finding.get("severity") or "info").lower()
+def _sarif_result(finding, rule_index, suppressed):
+    severity = _severity(finding)
     title = _text(finding.get("title")) or _text(finding.get("rule_id")) or "finding"
     where = _location_text(finding)
     loc = finding.get("location") or {}
@@ -227,9 +236,9 @@ def _sarif_result(result, finding, rule_index):
         item["locations"] = locations
     if finding.get("id") is not None:
         item["partialFingerprints"] = {"scanopsFindingId/v1": "%s/%s" % (finding.get("provider"), finding["id"])}
-    suppression = _suppression(result, finding)
-    if suppression:
-        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": suppression[1]}]
+    reason = suppressed.get(_key(finding))
+    if reason is not None:
+        item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": reason}]
     return item
 
 
@@ -244,6 +253,7 @@ def _sarif_run(result):
             by_rule.setdefault(str(finding["rule_id"]), []).append(finding)
     rule_ids = sorted(by_rule)
     rule_index = dict((rule_id, i) for i, rule_id in enumerate(rule_ids))
+    suppressed = _suppressions(result)
     driver = {
         "name": display_name(provider),
         "organization": "scanops.security",
@@ -269,7 +279,7 @@ def _sarif_run(result):
     run = {
         "tool": {"driver": driver},
         "invocations": [invocation],
-        "results": [_sarif_result(result, f, rule_index) for f in _sorted_findings(findings)],
+        "results": [_sarif_result(f, rule_index, suppressed) for f in _sorted_findings(findings)],
         "properties": properties,
         "automationDetails": {"id": "scanops/%s/%s" % (provider, scan.get("id"))},
     }
@@ -329,17 +339,17 @@ def _junit_suite(parent, result):
         failure = None if status == "completed" else ("scan %s is %s" % (_text(scan.get("id")), status), "scan")
         _testcase(suite, "scanops.%s.gate" % provider, "scan status", failure=failure)
     threshold = _threshold(gate)
+    suppressed = _suppressions(result)
     for finding in _sorted_findings(_findings(result)):
-        severity = _text(finding.get("severity")) or "info"
+        severity = _severity(finding)
         if threshold and not severity_at_least(severity, threshold):
             continue
         title = _text(finding.get("title")) or _text(finding.get("rule_id"))
         where = _location_text(finding)
         case_name = "%s %s: %s%s" % (severity, _text(finding.get("rule_id")), title, " @ %s" % where if where else "")
         classname = "scanops.%s.findings" % provider
-        suppression = _suppression(result, finding)
-        if suppression:
-            _testcase(suite, classname, case_name, skipped="not counted: %s" % suppression[1])
+        if _key(finding) in suppressed:
+            _testcase(suite, classname, case_name, skipped="not counted: %s" % suppressed[_key(finding)])
         else:
             message = "%s finding %s: %s" % (severity, _text(finding.get("rule_id")), title)
             _testcase(suite, classname, case_name, failure=(message, severity), details=_finding_details(finding))
@@ -395,7 +405,11 @@ def _gate_word(gate):
 
 
 def markdown_summary(results, top=MARKDOWN_TOP):
-    """Markdown: a table of the scans and their gates, the gate reasons, the ``top`` worst findings."""
+    """Markdown: a table of the scans and their gates, the gate reasons, the ``top`` worst findings.
+
+    The table's counts are the gate's counted findings when a gate was evaluated (ignored and
+    vendor-triaged findings left out), else the scan's own counts.
+    """
     lines = ["# Scan results", "",
              "| Provider | Target | Scan | Status | Critical | High | Medium | Low | Info | Gate |",
              "|---|---|---|---|--:|--:|--:|--:|--:|---|"]
@@ -432,7 +446,8 @@ def markdown_summary(results, top=MARKDOWN_TOP):
             lines.append("Gate: not evaluated")
         if result.get("findings") is None:
             continue
-        counted = [f for f in _sorted_findings(findings) if not _suppression(result, f)]
+        suppressed = _suppressions(result)
+        counted = [f for f in _sorted_findings(findings) if _key(f) not in suppressed]
         shown = counted[:max(0, int(top))]
         lines.extend(["", "Top findings (%d of %d counted):" % (len(shown), len(counted)), ""])
         if shown:

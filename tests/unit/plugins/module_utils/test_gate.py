@@ -270,3 +270,31 @@ def test_result_is_json_serializable_and_echoes_the_policy():
     gate = evaluate_gate(scan, findings, policy, today=TODAY)
     assert json.loads(json.dumps(gate))["policy"]["ignore"][0]["expires"] == "2026-05-01"
     assert set(gate) >= {"passed", "reasons", "counts", "ignored", "expired_ignores", "policy"}
+
+
+def test_an_active_entry_wins_over_an_expired_one_for_the_same_finding():
+    scan, findings = load("harborguard")
+    policy = {"fail_on": "critical", "ignore": [{"id": "CVE-2023-38545", "reason": "old waiver", "expires": "2026-01-31"},
+                                                {"id": "vul_a1", "reason": "renewed waiver", "expires": "2026-12-31"}]}
+    gate = evaluate_gate(scan, findings, policy, today=TODAY)
+    assert gate["passed"] is True
+    assert [(i["id"], i["reason"]) for i in gate["ignored"]] == [("vul_a1", "renewed waiver")]
+    assert gate["expired_ignores"] == [{"id": "CVE-2023-38545", "reason": "old waiver", "expires": "2026-01-31", "matched": 0}]
+
+
+def test_validate_policy_is_idempotent():
+    policy = {"fail_on": "Critical", "max_findings": {"HIGH": 2, "low": None}, "max_risk_score": 12,
+              "min_compliance_grade": "c", "ignore": [{"id": "CKV_AWS_20", "reason": "public site bucket", "expires": "2026-07-01"}]}
+    once = validate_policy(policy)
+    assert once["max_findings"] == {"high": 2}
+    assert validate_policy(once) == once
+
+
+def test_ignores_match_case_insensitively_across_many_findings():
+    scan, dummy = load("kolega")
+    findings = [{"id": "f-%d" % i, "rule_id": "rule-%d" % (i % 500), "severity": "high", "status": "open"} for i in range(20000)]
+    ignores = [{"id": "RULE-%d" % i, "reason": "accepted"} for i in range(0, 500, 2)]
+    gate = evaluate_gate(scan, findings, {"max_findings": {"high": 10000}, "ignore": ignores}, today=TODAY)
+    assert gate["counts"]["high"] == 10000
+    assert len(gate["ignored"]) == 10000
+    assert gate["passed"] is True
