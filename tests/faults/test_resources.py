@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Faults against the resource modules: callback_endpoint (AgileSec, CloudGeni) and scan_sensor (AgileSec).
+
+A create that is dropped, times out or gets a 5xx may or may not have reached the server; the
+module must look before it sends again, so over the fault run and the re-run the server acts on
+at most one create request.
+"""
+
+import pytest
+
+from fault_harness import ABSORBED, assert_outcomes, faults_for, require_module
+
+FAULTS = [
+    ("drop_before", "create"),
+    ("drop_after", "create"),
+    ("timeout", "create"),
+    ("5xx_burst", "create"),
+    ("rate_limit", "create"),
+    ("rate_limit", "read"),
+    ("5xx_burst", "read"),
+    ("drop_after", "read"),
+    ("timeout", "read"),
+    ("malformed_json", "read"),
+    ("slow", "any"),
+]
+
+CREATE = {
+    ("callback_endpoint", "agilesec"): ("POST", "/v3/callback-endpoints"),
+    ("callback_endpoint", "cloudgeni"): ("POST", "*/webhooks"),
+    ("scan_sensor", "agilesec"): ("POST", "/v3/scan/create"),
+}
+
+
+def module_args(runner, module, provider):
+    """Arguments that create one object, and find it unchanged on the next run."""
+    receiver = runner.emulator.url + "/_emulator/health"
+    if module == "callback_endpoint" and provider == "agilesec":
+        return runner.connection(provider, name="fault-callback", url=receiver, auth_type="api_token", header_name="X-Fault-Token",
+                                 token=runner.new_secret("callback_token"))
+    if module == "callback_endpoint":
+        return runner.connection(provider, url=receiver, token=runner.new_secret("webhook_secret"))
+    return runner.connection(provider, name="fault-sensor", sensor_type="GIT Sensor", priority="low",
+                             config={"repositoryUrl": "https://github.com/acme/fault-sensor.git", "username": "ci",
+                                     "password": runner.new_secret("sensor_password")})
+
+
+@pytest.mark.parametrize("kind,where", FAULTS, ids=["%s-%s" % fault for fault in FAULTS])
+@pytest.mark.parametrize("module", ["callback_endpoint", "scan_sensor"])
+def test_resource_module_under_fault(fault_runner, module, kind, where):
+    require_module(module)
+    fault_runner.emulator.reset()
+    providers = [provider for (name, provider) in CREATE if name == module]
+
+    def one(provider):
+        create = CREATE[(module, provider)]
+        return fault_runner.case(
+            module, provider, "%s/%s" % (kind, where), faults_for(kind, where, provider, create), module_args(fault_runner, module, provider),
+            create=create, max_creates=1, min_creates=1, first_must_converge=(kind, where) in ABSORBED)
+
+    assert_outcomes(fault_runner.run_providers(one, providers))
