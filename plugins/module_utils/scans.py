@@ -1,0 +1,941 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired-state logic of ``scan_run`` and ``scan_info``.
+
+``run_scan`` makes "a finished scan of this target exists and passes this gate" true with as few
+requests as possible: adopt a scan of the target that is already queued or running, reuse a
+completed one younger than ``max_age``, otherwise trigger one (never twice after a lost answer),
+wait for it with polite polling, then judge it with ``gate.evaluate_gate``.
+
+Everything vendor-specific about *scans* (how a target is named and resolved, which scans count as
+"the same target", how a new scan is found, what to poll, where the counts are) lives in one
+strategy class per provider below; the endpoint calls themselves stay in the adapters.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import datetime
+import re
+import time
+
+from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
+    COMPLETED,
+    QUEUED,
+    RUNNING,
+    SCAN_STATUSES,
+    is_terminal,
+)
+
+try:
+    from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
+    HAS_REPORTS = True
+except ImportError:  # pragma: no cover - the reports writer lands separately
+    write_reports = None
+    HAS_REPORTS = False
+
+CLOUDGENI_SCAN_TYPES = ("static", "full")
+KOLEGA_SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan")
+SCAN_TYPES = CLOUDGENI_SCAN_TYPES + KOLEGA_SCAN_TYPES
+HARBORGUARD_SCANNERS = ("trivy", "grype", "syft", "dive", "dockle", "osv")
+ON_TIMEOUT = ("fail", "warn")
+
+# Server and controller clocks differ; a scan created this long before our trigger may still be ours.
+CLOCK_SKEW = 300.0
+# Polling backs off by this factor up to MAX_POLL_INTERVAL (never faster than the vendor's guidance).
+BACKOFF_FACTOR = 1.5
+MAX_POLL_INTERVAL = 60.0
+DEFAULT_FINDINGS_LIMIT = 500
+
+_AGE_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.IGNORECASE)
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class ScanFailure(Exception):
+    """A step failed: ``error`` (a ScanopsError) happened while doing ``action`` to ``resource``.
+
+    ``result`` holds what is known so far (scan id and status, api_calls...) for the module to
+    return alongside the message.
+    """
+
+    def __init__(self, error, action, resource=None, result=None):
+        super(ScanFailure, self).__init__(error.message)
+        self.error = error
+        self.action = action
+        self.resource = resource
+        self.result = result or {}
+
+    @property
+    def msg(self):
+        return self.error.describe(self.action, self.resource)
+
+
+class _Step(object):
+    """``with _Step("Trigger scan", target):`` turns a ScanopsError into a ScanFailure with context."""
+
+    def __init__(self, action, resource=None, result=None):
+        self.action = action
+        self.resource = resource
+        self.result = result
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, ScanopsError):
+            raise ScanFailure(exc, self.action, self.resource, self.result)
+        return False
+
+
+def bad_option(message):
+    """A ScanFailure for invalid input, raised before any request."""
+    return ScanFailure(ScanopsError(message), "Invalid options")
+
+
+# -- small parsers ------------------------------------------------------------------------------
+def parse_max_age(value):
+    """Seconds from ``max_age``: a number of seconds, or ``30m``, ``2h``, ``1d``, ``1h30m``, ``1w``.
+
+    Returns None for None/empty. Raises ScanopsError naming the option otherwise.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ScanopsError("max_age: expected seconds or a duration such as 30m, 2h, 1d; got %r" % (value,))
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        text = str(value).strip().replace(" ", "")
+        pos = 0
+        seconds = 0.0
+        for match in _AGE_PART.finditer(text):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _AGE_UNITS[match.group(2).lower()]
+            pos = match.end()
+        if pos != len(text) or not text:
+            raise ScanopsError("max_age: expected seconds or a duration such as 30m, 2h, 1d or 1h30m; got %r" % (value,))
+    if seconds < 0:
+        raise ScanopsError("max_age: must not be negative (got %r)" % (value,))
+    return seconds
+
+
+def parse_image(reference):
+    """``registry/name:tag`` or ``name@sha256:...`` as ``{name, tag, digest}`` (missing parts None)."""
+    ref = str(reference).strip()
+    digest = None
+    if "@" in ref:
+        ref, digest = ref.split("@", 1)
+    tag = None
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        ref, tag = ref.rsplit(":", 1)
+    return {"name": ref or None, "tag": tag, "digest": digest}
+
+
+def iso(epoch):
+    """UTC ISO-8601 (seconds) of an epoch."""
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(value):
+    parsed = parse_timestamp(value)
+    return parsed.timestamp() if parsed is not None else None
+
+
+# -- per-provider strategies ------------------------------------------------------------------------
+class ScanStrategy(object):
+    """How scans of one provider are targeted, found, started, polled and counted.
+
+    Subclasses set ``self.label`` (a human name of the target) in ``resolve``.
+    """
+
+    # Default seconds between two polls; the vendor's guidance where it gives one.
+    DEFAULT_SLEEP = 5.0
+    # Options that make sense for this provider (others given are an error).
+    TARGET_OPTIONS = ()
+    REQUIRED = ()
+    # True when the trigger answer names the new scan.
+    TRIGGER_RETURNS_SCAN = True
+
+    def __init__(self, adapter, params):
+        self.adapter = adapter
+        self.params = params
+        self.label = None
+
+    # validation (no requests) ---------------------------------------------------------------
+    def validate(self, for_info=False):
+        for name in () if for_info else self.REQUIRED:
+            if not self.params.get(name):
+                raise bad_option("%s needs the %s option" % (self.adapter.DISPLAY_NAME, name))
+        allowed = set(self.TARGET_OPTIONS)
+        for name in ("repository", "branch", "commit", "scan_type", "sensor", "image", "scanners", "integration_id"):
+            if self.params.get(name) and name not in allowed:
+                raise bad_option("%s is not an option for %s scans (use %s)"
+                                 % (name, self.adapter.DISPLAY_NAME, ", ".join(self.TARGET_OPTIONS)))
+
+    # helpers ---------------------------------------------------------------------------------
+    def status(self, raw):
+        return self.adapter.scan_status(self.vendor_status(raw))
+
+    def vendor_status(self, raw):
+        return raw.get("status") if isinstance(raw, dict) else None
+
+    def scan_id(self, raw):
+        return self.adapter.normalize_scan(raw)["id"] if raw else None
+
+    def created_epoch(self, raw):
+        scan = self.adapter.normalize_scan(raw)
+        return _epoch(scan["created_at"]) or _epoch(scan["started_at"])
+
+    def finished_epoch(self, raw):
+        scan = self.adapter.normalize_scan(raw)
+        return _epoch(scan["completed_at"]) or _epoch(scan["started_at"]) or _epoch(scan["created_at"])
+
+    def poll_interval(self, wait_sleep=None):
+        return float(wait_sleep) if wait_sleep is not None else self.DEFAULT_SLEEP
+
+    # to implement -------------------------------------------------------------------------------
+    def resolve(self):
+        """Resolve the target (names to ids); sets ``self.label``."""
+        raise NotImplementedError
+
+    def history(self):
+        """Raw scans of exactly this target, newest first."""
+        raise NotImplementedError
+
+    def trigger(self):
+        """Start a scan; the raw scan, or None when the vendor does not say which one."""
+        raise NotImplementedError
+
+    def adopt_conflict(self, err):
+        """The raw scan a trigger conflict names (CloudGeni 409), or None."""
+        return None
+
+    def refresh(self, raw):
+        """The scan's current state (one poll)."""
+        raise NotImplementedError
+
+    def complete(self, raw):
+        """The full scan body once it has finished (default: what the last poll answered)."""
+        return raw
+
+    def counts(self, raw):
+        """``(counts, findings)`` of a finished scan with the fewest calls.
+
+        ``findings`` are raw vendor findings when the counts came from them anyway, else None.
+        ``counts`` None means the vendor gives none (the gate then sees zeros).
+        """
+        raise NotImplementedError
+
+    def findings(self, raw):
+        """Every raw finding of a finished scan (None when the vendor offers no findings API)."""
+        raise NotImplementedError
+
+    def get(self, scan_id):
+        """One scan by id (``scan_info``)."""
+        raise NotImplementedError
+
+    def list(self, status=None, sort=None):
+        """Scans of the target for ``scan_info`` with the vendor's filters, newest first."""
+        return self.history()
+
+
+def _pick(candidates, value, keys, what, option):
+    """The one candidate whose ``keys`` equal ``value`` (first key wins); fail on none or several."""
+    for key in keys:
+        hits = [c for c in candidates if str(c.get(key) or "") == value]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            listed = ", ".join("%s (%s)" % (h.get("id"), h.get("fullName") or h.get("name")) for h in hits)
+            raise ScanopsError("%s '%s' is ambiguous: it matches %d %s entries: %s; give the id instead"
+                               % (option, value, len(hits), what, listed))
+    raise ScanopsError("no %s matches %s '%s'" % (what, option, value))
+
+
+class CloudGeniScans(ScanStrategy):
+    """CloudGeni: repository (id, full name or unique name), branch, commit and type."""
+
+    TARGET_OPTIONS = ("repository", "branch", "commit", "scan_type")
+    REQUIRED = ("repository",)
+    DEFAULT_SLEEP = 5.0
+
+    def validate(self, for_info=False):
+        super(CloudGeniScans, self).validate(for_info)
+        scan_type = self.params.get("scan_type")
+        if scan_type and scan_type not in CLOUDGENI_SCAN_TYPES:
+            raise bad_option("scan_type '%s' is not a CloudGeni scan type; use one of: %s"
+                             % (scan_type, ", ".join(CLOUDGENI_SCAN_TYPES)))
+        commit = self.params.get("commit")
+        if commit and not re.match(r"^[0-9a-fA-F]{7,40}$", commit):
+            raise bad_option("commit '%s' is not a commit SHA (7 to 40 hexadecimal characters)" % commit)
+
+    def resolve(self):
+        wanted = self.params["repository"]
+        repos = self.adapter.list_repositories()
+        self.repo = _pick(repos, wanted, ("id", "fullName", "name"), "repository", "repository")
+        self.branch = self.params.get("branch") or self.repo.get("defaultBranch")
+        self.scan_type = self.params.get("scan_type") or "static"
+        self.label = "%s (%s)" % (self.repo.get("fullName") or self.repo["id"], self.branch or "default branch")
+
+    def matches(self, raw):
+        if raw.get("repositoryId") not in (None, self.repo["id"]):
+            return False
+        if self.branch and raw.get("branch") not in (None, self.branch):
+            return False
+        if (raw.get("type") or "static") != self.scan_type:
+            return False
+        commit = (self.params.get("commit") or "").lower()
+        have = str(raw.get("commit") or "").lower()
+        if commit and not (have.startswith(commit) or (have and commit.startswith(have))):
+            return False
+        return True
+
+    def history(self):
+        return [s for s in self.adapter.list_scans(self.repo["id"], branch=self.branch) if self.matches(s)]
+
+    def list(self, status=None, sort=None):
+        scans = self.adapter.list_scans(self.repo["id"], status=status, branch=self.params.get("branch"))
+        wanted_type = self.params.get("scan_type")
+        commit = (self.params.get("commit") or "").lower()
+        return [s for s in scans if (not wanted_type or (s.get("type") or "static") == wanted_type)
+                and (not commit or str(s.get("commit") or "").lower().startswith(commit))]
+
+    def trigger(self):
+        return self.adapter.trigger_scan(self.repo["id"], branch=self.params.get("branch"),
+                                         commit=self.params.get("commit"), scan_type=self.params.get("scan_type"))
+
+    def adopt_conflict(self, err):
+        if isinstance(err, ScanopsApiError) and err.status == 409:
+            existing = (err.details or {}).get("existingScanId")
+            if existing:
+                return self.adapter.get_scan(self.repo["id"], existing)
+        return None
+
+    def refresh(self, raw):
+        return self.adapter.get_scan(self.repo["id"], raw["id"])
+
+    def get(self, scan_id):
+        return self.adapter.get_scan(self.repo["id"], scan_id)
+
+    def counts(self, raw):
+        summary = raw.get("summary")
+        if isinstance(summary, dict):
+            return summary, None
+        findings = self.findings(raw)
+        return self.adapter.count_severities(findings), findings
+
+    def findings(self, raw):
+        return self.adapter.list_findings(self.repo["id"], raw["id"])
+
+
+class KolegaScans(ScanStrategy):
+    """Kolega: repository (id or name) and scan_type; the batch ``/progress`` is polled."""
+
+    TARGET_OPTIONS = ("repository", "scan_type")
+    REQUIRED = ("repository",)
+    DEFAULT_SLEEP = 5.0
+
+    def validate(self, for_info=False):
+        super(KolegaScans, self).validate(for_info)
+        scan_type = self.params.get("scan_type")
+        if not for_info and not scan_type:
+            raise bad_option("Kolega DevSec needs the scan_type option (%s)" % ", ".join(KOLEGA_SCAN_TYPES))
+        if scan_type and scan_type not in KOLEGA_SCAN_TYPES:
+            raise bad_option("scan_type '%s' is not a Kolega scan type; use one of: %s"
+                             % (scan_type, ", ".join(KOLEGA_SCAN_TYPES)))
+
+    def resolve(self):
+        wanted = self.params["repository"]
+        repos = self.adapter.list_repositories(include_archived=True)
+        self.repo = _pick(repos, wanted, ("id", "name"), "repository", "repository")
+        self.scan_type = self.params.get("scan_type")
+        self.label = "%s (%s)" % (self.repo.get("name") or self.repo["id"], self.scan_type or "any scan type")
+
+    def history(self):
+        return self.adapter.list_scans(self.repo["id"], scan_type=self.scan_type)
+
+    def list(self, status=None, sort=None):
+        if status and status.lower() in SCAN_STATUSES:
+            # One normalized word may be several Kolega words: filter here.
+            return [s for s in self.history() if self.status(s) == status.lower()]
+        return self.adapter.list_scans(self.repo["id"], scan_type=self.scan_type, status=status)
+
+    def trigger(self):
+        return self.adapter.trigger_scan(self.repo["id"], self.scan_type)
+
+    def refresh(self, raw):
+        progress = self.adapter.get_scan_progress(self.repo["id"], self.scan_id(raw))
+        merged = dict(raw)
+        merged.update(progress or {})
+        return merged
+
+    def get(self, scan_id):
+        return self.adapter.get_scan(self.repo["id"], scan_id)
+
+    def counts(self, raw):
+        findings = self.findings(raw)
+        return self.adapter.count_severities(findings), findings
+
+    def findings(self, raw):
+        # The batch results carry every finding's summary (rule, severity, file) in one call.
+        results = self.adapter.get_scan_results(self.repo["id"], self.scan_id(raw)) or {}
+        return list(results.get("findings") or [])
+
+
+class AgileSecScans(ScanStrategy):
+    """AgileSec: an existing sensor (id or name) run with ``/v3/scan/execute``.
+
+    There is no execution list; the sensor's ``lastExecutionId`` (assumed sensor object) is the
+    only earlier execution the module can see. Findings live in the platform's search store,
+    outside this API, so executions carry no counts.
+    """
+
+    TARGET_OPTIONS = ("sensor",)
+    REQUIRED = ("sensor",)
+    DEFAULT_SLEEP = 5.0
+
+    def resolve(self):
+        wanted = self.params["sensor"]
+        named = [s for s in self.adapter.list_sensors(name=wanted) if s.get("sensorName") == wanted]
+        if len(named) > 1:
+            raise ScanopsError("sensor '%s' is ambiguous: it matches %d sensors: %s; give the sensor id instead"
+                               % (wanted, len(named), ", ".join(str(s.get("sensorId")) for s in named)))
+        if named:
+            self.sensor = named[0]
+        else:
+            try:
+                self.sensor = self.adapter.get_sensor(wanted)
+            except ScanopsApiError as err:
+                if err.status == 404:
+                    raise ScanopsError("no sensor has the id or name '%s'" % wanted)
+                raise
+        self.label = "sensor %s" % (self.sensor.get("sensorName") or self.sensor.get("sensorId"))
+
+    def history(self):
+        sensor = self.adapter.get_sensor(self.sensor["sensorId"])
+        self.sensor = sensor or self.sensor
+        last = self.sensor.get("lastExecutionId")
+        if not last:
+            return []
+        return [self.adapter.get_execution(last)]
+
+    def trigger(self):
+        answer = self.adapter.execute_sensor(self.sensor["sensorId"])
+        if not isinstance(answer, dict) or not answer.get("executionId"):
+            raise ScanopsError("the execute answer carries no executionId: %s" % (answer or {}).get("message"))
+        # The submission answer's "successful" means accepted, not finished: read the execution itself.
+        return self.adapter.get_execution(answer["executionId"])
+
+    def refresh(self, raw):
+        return self.adapter.get_execution(raw["executionId"])
+
+    def get(self, scan_id):
+        return self.adapter.get_execution(scan_id)
+
+    def counts(self, raw):
+        return None, None
+
+    def findings(self, raw):
+        return None
+
+
+class HarborGuardScans(ScanStrategy):
+    """HarborGuard: an image reference (and scanners); the light ``/status`` call is polled."""
+
+    TARGET_OPTIONS = ("image", "scanners")
+    REQUIRED = ("image",)
+    DEFAULT_SLEEP = 5.0
+
+    def validate(self, for_info=False):
+        super(HarborGuardScans, self).validate(for_info)
+        unknown = [s for s in (self.params.get("scanners") or []) if s not in HARBORGUARD_SCANNERS]
+        if unknown:
+            raise bad_option("scanners: unknown scanner(s) %s; use %s" % (", ".join(unknown), ", ".join(HARBORGUARD_SCANNERS)))
+
+    def resolve(self):
+        self.image = parse_image(self.params["image"])
+        self.label = "image %s" % self.params["image"]
+
+    def matches(self, raw):
+        image = raw.get("image")
+        if isinstance(image, dict):
+            for key in ("name", "tag", "digest"):
+                if self.image[key] and image.get(key) and image[key] != self.image[key]:
+                    return False
+        elif isinstance(image, str) and image != self.params["image"]:
+            return False
+        wanted = sorted(self.params.get("scanners") or [])
+        have = raw.get("scanners")
+        if wanted and isinstance(have, list) and sorted(str(s).lower() for s in have) != wanted:
+            return False
+        return True
+
+    def _newest_first(self, scans):
+        return sorted(scans, key=lambda s: self.created_epoch(s) or 0.0, reverse=True)
+
+    def history(self):
+        return self._newest_first(s for s in self.adapter.list_scans(search=self.params["image"]) if self.matches(s))
+
+    def list(self, status=None, sort=None):
+        scans = [s for s in self.adapter.list_scans(status=status, search=self.params.get("image"), sort=sort)
+                 if not self.params.get("image") or self.matches(s)]
+        return scans if sort else self._newest_first(scans)
+
+    def trigger(self):
+        answer = self.adapter.create_scan(self.params["image"], self.params.get("scanners"))
+        return answer
+
+    def refresh(self, raw):
+        status = self.adapter.get_scan_status(self.scan_id(raw)) or {}
+        merged = dict(raw)
+        merged.update(dict((k, v) for k, v in status.items() if k != "id"))
+        return merged
+
+    def complete(self, raw):
+        # The full body has the image, grade, risk score and vulnerabilities.
+        return self.adapter.get_scan(self.scan_id(raw))
+
+    def get(self, scan_id):
+        return self.adapter.get_scan(scan_id)
+
+    def counts(self, raw):
+        vulns = raw.get("vulnerabilities")
+        if isinstance(vulns, list):
+            return self.adapter.count_severities(vulns), vulns
+        full = self.adapter.get_scan(self.scan_id(raw)) or {}
+        vulns = full.get("vulnerabilities") or []
+        return self.adapter.count_severities(vulns), vulns
+
+    def findings(self, raw):
+        vulns = raw.get("vulnerabilities")
+        if isinstance(vulns, list):
+            return vulns
+        return (self.adapter.get_scan(self.scan_id(raw)) or {}).get("vulnerabilities") or []
+
+
+class PenaxtraScans(ScanStrategy):
+    """Penaxtra: a cloud integration's posture runs; the run list is the only way to see a run."""
+
+    TARGET_OPTIONS = ("integration_id",)
+    REQUIRED = ("integration_id",)
+    # "Poll no more often than every 10 s."
+    DEFAULT_SLEEP = 10.0
+    TRIGGER_RETURNS_SCAN = False
+
+    def validate(self, for_info=False):
+        super(PenaxtraScans, self).validate(for_info)
+        integration = self.params.get("integration_id")
+        if integration and not _UUID.match(integration):
+            raise bad_option("integration_id '%s' is not a UUID" % integration)
+
+    def resolve(self):
+        self.integration = self.params["integration_id"]
+        self.label = "integration %s" % self.integration
+
+    def history(self):
+        # "verify" runs are configuration probes that keep no findings: never reuse them.
+        return [r for r in self.adapter.list_runs(self.integration) if r.get("trigger") != "verify"]
+
+    def list(self, status=None, sort=None):
+        runs = self.adapter.list_runs(self.params.get("integration_id"))
+        if status:
+            word = status.lower()
+            runs = [r for r in runs if self.status(r) == word or str(r.get("status", "")).lower() == word]
+        return runs
+
+    def trigger(self):
+        self.adapter.trigger_run(self.integration)
+        return None
+
+    def refresh(self, raw):
+        for run in self.adapter.list_runs(self.integration):
+            if run.get("id") == raw.get("id"):
+                return run
+        return raw
+
+    def get(self, scan_id):
+        for run in self.adapter.list_runs(self.params.get("integration_id")):
+            if run.get("id") == scan_id:
+                return run
+        raise ScanopsError("no run with id %s among the newest runs" % scan_id)
+
+    def counts(self, raw):
+        findings = self.findings(raw)
+        return self.adapter.count_severities(findings), findings
+
+    def findings(self, raw):
+        return self.adapter.list_findings(scan_id=raw.get("id"))
+
+
+STRATEGIES = {
+    "cloudgeni": CloudGeniScans,
+    "kolega": KolegaScans,
+    "agilesec": AgileSecScans,
+    "harborguard": HarborGuardScans,
+    "penaxtra": PenaxtraScans,
+}
+
+
+def strategy_for(adapter, params):
+    return STRATEGIES[adapter.NAME](adapter, params)
+
+
+# -- the desired-state flow ---------------------------------------------------------------------------
+def policy_from(params):
+    """The gate policy from module options (keys exactly as the options)."""
+    return dict((key, params.get(key)) for key in ("fail_on", "max_findings", "max_risk_score", "min_compliance_grade", "ignore"))
+
+
+class _Clock(object):
+    def __init__(self, sleep, clock, wallclock):
+        self.sleep = sleep
+        self.clock = clock
+        self.wallclock = wallclock
+
+
+def _newest_created_after(strategy, scans, baseline, since):
+    """Newest scan not in ``baseline`` (ids seen before the trigger) created at/after ``since``."""
+    for raw in scans:
+        scan_id = strategy.scan_id(raw)
+        if scan_id is None or scan_id in baseline:
+            continue
+        created = strategy.created_epoch(raw)
+        if created is None or created >= since:
+            return raw
+    return None
+
+
+class ScanRun(object):
+    """One ``scan_run`` invocation (see ``run_scan``)."""
+
+    def __init__(self, adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic,
+                 wallclock=time.time, today=None):
+        self.adapter = adapter
+        self.params = params
+        self.check_mode = check_mode
+        self.warnings = []
+        self._warn = warn
+        self.time = _Clock(sleep, clock, wallclock)
+        self.today = today
+        self.strategy = strategy_for(adapter, params)
+        self.result = {"changed": False, "reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
+
+    def warn(self, message):
+        self.warnings.append(message)
+        if self._warn is not None:
+            self._warn(message)
+
+    def fail(self, error, action, resource=None):
+        raise ScanFailure(error, action, resource, self.snapshot())
+
+    def snapshot(self):
+        result = dict(self.result)
+        result["api_calls"] = self.adapter.client.stats
+        return result
+
+    # -- validation -------------------------------------------------------------------------------
+    def validate(self):
+        params = self.params
+        try:
+            self.max_age = parse_max_age(params.get("max_age"))
+        except ScanopsError as err:
+            raise ScanFailure(err, "Invalid options")
+        try:
+            self.policy = validate_policy(policy_from(params))
+        except ValueError as err:
+            raise bad_option(str(err).replace("policy.", "", 1))
+        for name in ("wait_timeout", "wait_sleep"):
+            if params.get(name) is not None and params[name] < 0:
+                raise bad_option("%s must not be negative" % name)
+        if params.get("findings_limit") is not None and params["findings_limit"] < 0:
+            raise bad_option("findings_limit must not be negative")
+        if params.get("on_timeout", "fail") not in ON_TIMEOUT:
+            raise bad_option("on_timeout must be one of: %s" % ", ".join(ON_TIMEOUT))
+        report_paths = [params.get(k) for k in ("sarif_path", "junit_path", "markdown_path") if params.get(k)]
+        if report_paths and not HAS_REPORTS:
+            raise bad_option("the report writer is not available in this collection build")
+        self.strategy.validate()
+
+    # -- the flow ---------------------------------------------------------------------------------
+    def run(self):
+        self.validate()
+        strategy = self.strategy
+        with _Step("Resolve scan target", self.params.get("repository") or self.params.get("sensor")
+                   or self.params.get("image") or self.params.get("integration_id"), self.snapshot()):
+            strategy.resolve()
+        self.result["target"] = strategy.label
+        with _Step("List scans of", strategy.label, self.snapshot()):
+            history = strategy.history()
+        raw = None
+        if not self.params.get("force"):
+            raw = self._reusable(history)
+        if raw is not None:
+            self.result["reused"] = True
+        elif self.check_mode:
+            # A real run would trigger here.
+            self.result["changed"] = True
+            self.result["api_calls"] = self.adapter.client.stats
+            return self.result
+        else:
+            raw = self._trigger(history)
+        return self._finish(raw)
+
+    def _reusable(self, history):
+        strategy = self.strategy
+        for raw in history:
+            if strategy.status(raw) in (QUEUED, RUNNING):
+                return raw
+        if self.max_age is None:
+            return None
+        now = self.time.wallclock()
+        for raw in history:
+            if strategy.status(raw) != COMPLETED:
+                continue
+            finished = strategy.finished_epoch(raw)
+            if finished is not None and now - finished <= self.max_age:
+                return raw
+            # History is newest first: the first completed scan too old means none is young enough.
+            return None
+        return None
+
+    def _trigger(self, history):
+        strategy = self.strategy
+        baseline = set(strategy.scan_id(raw) for raw in history)
+        since = self.time.wallclock() - CLOCK_SKEW
+        action = "Trigger scan of"
+        try:
+            raw = strategy.trigger()
+        except ScanopsApiError as err:
+            adopted = self._after_trigger_error(err, baseline, since, history)
+            if adopted is not None:
+                return adopted
+            # Nothing was created: one more attempt, whose errors are final.
+            with _Step(action, strategy.label, self.snapshot()):
+                raw = strategy.trigger()
+        except ScanopsError as err:
+            self.fail(err, action, strategy.label)
+        self.result["changed"] = True
+        if raw is None:
+            raw = self._locate(baseline, since)
+        return raw
+
+    def _after_trigger_error(self, err, baseline, since, history):
+        """Adopt what a failed trigger may have created; None when a retry is safe; else fail."""
+        strategy = self.strategy
+        action = "Trigger scan of"
+        try:
+            conflict = strategy.adopt_conflict(err)
+        except ScanopsError as inner:
+            self.fail(inner, "Read the running scan named by the conflict on", strategy.label)
+        if conflict is not None:
+            self.result["reused"] = True
+            self.warn("a scan of %s was already running (%s); adopted it instead of starting another"
+                      % (strategy.label, strategy.scan_id(conflict)))
+            return conflict
+        if err.status == 429 and isinstance(strategy, PenaxtraScans):
+            return self._penaxtra_limited(err, history)
+        if not err.may_have_acted:
+            self.fail(err, action, strategy.label)
+        # The request may have reached the vendor: look before sending it again.
+        with _Step("Look for the scan a lost trigger may have created on", strategy.label, self.snapshot()):
+            found = _newest_created_after(strategy, strategy.history(), baseline, since)
+        if found is not None:
+            self.result["changed"] = True
+            self.warn("the trigger's answer was lost (%s) but the scan it created was found: %s"
+                      % (err.message, strategy.scan_id(found)))
+            return found
+        self.warn("the trigger's answer was lost (%s) and no new scan exists; triggering once more" % err.message)
+        return None
+
+    def _penaxtra_limited(self, err, history):
+        strategy = self.strategy
+        wait = err.retry_after
+        if wait is None and isinstance(err.details, dict) and isinstance(err.details.get("retry_after_seconds"), (int, float)):
+            wait = float(err.details["retry_after_seconds"])
+        if wait:
+            err.note = "the next manual run of this integration is allowed at %s (in %d s)" % (
+                iso(self.time.wallclock() + wait), int(round(wait)))
+        if self.max_age is not None:
+            now = self.time.wallclock()
+            for raw in history:
+                finished = strategy.finished_epoch(raw)
+                if strategy.status(raw) == COMPLETED and finished is not None and now - finished <= self.max_age:
+                    self.result["reused"] = True
+                    self.warn("Penaxtra refused a new run (%s); reusing run %s, which max_age allows"
+                              % (err.note or err.message, strategy.scan_id(raw)))
+                    return raw
+        self.fail(err, "Trigger run of", strategy.label)
+
+    def _locate(self, baseline, since):
+        """Find the scan a trigger started when its answer does not name it (Penaxtra)."""
+        strategy = self.strategy
+        deadline = self.time.clock() + (self.params.get("wait_timeout") or 0 if self.params.get("wait", True) else 0)
+        interval = strategy.poll_interval(self.params.get("wait_sleep"))
+        while True:
+            with _Step("Find the run started on", strategy.label, self.snapshot()):
+                found = _newest_created_after(strategy, strategy.history(), baseline, since)
+            if found is not None:
+                return found
+            remaining = deadline - self.time.clock()
+            if remaining <= 0:
+                break
+            self.time.sleep(min(interval, remaining))
+        self.warn("%s accepted the run but it is not in the run list yet" % self.adapter.DISPLAY_NAME)
+        return None
+
+    # -- waiting, gate, result ------------------------------------------------------------------------
+    def _wait(self, raw):
+        strategy = self.strategy
+        interval = strategy.poll_interval(self.params.get("wait_sleep"))
+        if self.params.get("wait_sleep") is not None and interval < strategy.DEFAULT_SLEEP and isinstance(strategy, PenaxtraScans):
+            self.warn("wait_sleep %s is below Penaxtra's guidance of polling no more often than every %d s"
+                      % (self.params["wait_sleep"], strategy.DEFAULT_SLEEP))
+        timeout = self.params.get("wait_timeout")
+        deadline = self.time.clock() + (1800 if timeout is None else timeout)
+        ceiling = max(interval, MAX_POLL_INTERVAL)
+        while not is_terminal(strategy.status(raw)):
+            remaining = deadline - self.time.clock()
+            if remaining <= 0:
+                return raw, True
+            self.time.sleep(min(interval, remaining))
+            self.result["scan"] = self.adapter.normalize_scan(raw)
+            with _Step("Poll scan %s of" % strategy.scan_id(raw), strategy.label, self.snapshot()):
+                raw = strategy.refresh(raw)
+            interval = min(interval * BACKOFF_FACTOR, ceiling)
+        return raw, False
+
+    def _finish(self, raw):
+        strategy = self.strategy
+        params = self.params
+        if raw is None:
+            self.result["api_calls"] = self.adapter.client.stats
+            return self.result
+        self.result["scan"] = self.adapter.normalize_scan(raw)
+        if not params.get("wait", True):
+            self.result["api_calls"] = self.adapter.client.stats
+            return self.result
+        raw, timed_out = self._wait(raw)
+        self.result["scan"] = self.adapter.normalize_scan(raw)
+        if timed_out:
+            self.result["timed_out"] = True
+            scan = self.result["scan"]
+            message = ("scan %s of %s is still %s after the wait_timeout of %s s; a later task can pick it up by its id"
+                       % (scan["id"], strategy.label, scan["status"], params.get("wait_timeout")))
+            if params.get("on_timeout", "fail") == "warn":
+                self.warn(message)
+                self.result["api_calls"] = self.adapter.client.stats
+                return self.result
+            self.fail(ScanopsError(message), "Wait for scan")
+        label = "scan %s of" % strategy.scan_id(raw)
+        with _Step("Read finished", "%s %s" % (label, strategy.label), self.snapshot()):
+            raw = strategy.complete(raw)
+            counts, raw_findings = (None, None)
+            if strategy.status(raw) == COMPLETED:
+                counts, raw_findings = self._counts_and_findings(raw)
+        scan = self.adapter.normalize_scan(raw, counts=counts)
+        self.result["scan"] = scan
+        findings = None
+        if raw_findings is not None:
+            findings = [self.adapter.normalize_finding(f) for f in raw_findings]
+        limit = params.get("findings_limit")
+        limit = DEFAULT_FINDINGS_LIMIT if limit is None else limit
+        try:
+            # With findings the gate counts them (and honours ignores and vendor statuses); without, the summary.
+            gate = evaluate_gate(scan, findings, self.policy, today=self.today)
+        except ValueError as err:
+            self.fail(ScanopsError(str(err)), "Evaluate the gate of", label + " " + strategy.label)
+        self.result["gate"] = gate
+        bounded = findings[:limit] if findings is not None else None
+        if params.get("return_findings"):
+            self.result["findings"] = bounded if bounded is not None else []
+            if findings is not None and len(findings) > limit:
+                self.result["findings_truncated"] = True
+        self._reports(scan, gate, bounded or [])
+        self.result["api_calls"] = self.adapter.client.stats
+        if not gate["passed"]:
+            self.fail(ScanopsError(gate["message"]), "Scan gate of", strategy.label)
+        return self.result
+
+    def _counts_and_findings(self, raw):
+        """Counts for the gate, and findings when anything needs them (ignore list, output)."""
+        strategy = self.strategy
+        params = self.params
+        need_findings = bool(self.policy["ignore"] or params.get("return_findings")
+                             or any(params.get(k) for k in ("sarif_path", "junit_path", "markdown_path")))
+        counts, raw_findings = strategy.counts(raw)
+        if need_findings and raw_findings is None:
+            raw_findings = strategy.findings(raw)
+            if raw_findings is None:
+                if self.policy["ignore"]:
+                    raise ScanopsError("%s offers no findings API, so an ignore list cannot be applied"
+                                       % self.adapter.DISPLAY_NAME)
+                self.warn("%s offers no findings through its scan API; no findings are returned or reported"
+                          % self.adapter.DISPLAY_NAME)
+        if counts is None and (self.policy["fail_on"] or self.policy["max_findings"]):
+            self.warn("%s executions carry no finding counts; the severity checks of the gate see zero findings"
+                      % self.adapter.DISPLAY_NAME)
+        if counts is not None and raw_findings is not None and isinstance(strategy, PenaxtraScans):
+            expected = raw.get("finding_count")
+            if isinstance(expected, int) and expected > len(raw_findings):
+                self.warn("run %s reports %d findings but only %d are among the newest findings Penaxtra lists"
+                          % (raw.get("id"), expected, len(raw_findings)))
+        return counts, raw_findings
+
+    def _reports(self, scan, gate, findings):
+        params = self.params
+        paths = dict((k, params.get(k)) for k in ("sarif_path", "junit_path", "markdown_path"))
+        if not any(paths.values()):
+            return
+        try:
+            written = write_reports([{"scan": scan, "gate": gate, "findings": findings}], **paths)
+        except (IOError, OSError, ValueError) as err:
+            self.fail(ScanopsError(str(err)), "Write reports for scan", scan.get("id"))
+        self.result["reports"] = list(written or [])
+
+
+def run_scan(adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic, wallclock=time.time,
+             today=None):
+    """Run ``scan_run``'s desired-state flow; the result dict, or ScanFailure with a partial result."""
+    return ScanRun(adapter, params, check_mode=check_mode, warn=warn, sleep=sleep, clock=clock, wallclock=wallclock,
+                   today=today).run()
+
+
+# -- scan_info ----------------------------------------------------------------------------------------
+def scan_info(adapter, params):
+    """List (every page) or get scans of a target, normalized with ``raw``."""
+    strategy = strategy_for(adapter, params)
+    strategy.validate(for_info=True)
+    provider = adapter.NAME
+    if params.get("sort") and provider != "harborguard":
+        raise bad_option("sort is a HarborGuard list option (e.g. scannedAt:desc); %s lists are newest first"
+                         % adapter.DISPLAY_NAME)
+    if params.get("branch") and provider != "cloudgeni":
+        raise bad_option("branch filters CloudGeni scans only")
+    status = params.get("status")
+    target_given = any(params.get(k) for k in strategy.REQUIRED)
+    # CloudGeni and Kolega scans live below a repository; AgileSec has no execution list.
+    if not target_given and (provider in ("cloudgeni", "kolega") or (provider == "agilesec" and not params.get("scan_id"))):
+        raise bad_option("%s needs the %s option to find scans" % (adapter.DISPLAY_NAME, strategy.REQUIRED[0]))
+    with _Step("Resolve scan target", params.get("repository") or params.get("sensor") or params.get("image")
+               or params.get("integration_id")):
+        if target_given:
+            strategy.resolve()
+    label = strategy.label or adapter.DISPLAY_NAME
+    if params.get("scan_id"):
+        with _Step("Get scan %s of" % params["scan_id"], label):
+            raws = [strategy.get(params["scan_id"])]
+    elif provider == "agilesec":
+        with _Step("Get the last execution of", label):
+            raws = strategy.history()
+        if status:
+            raws = [r for r in raws if strategy.status(r) == status.lower() or str(r.get("status")).lower() == status.lower()]
+    else:
+        with _Step("List scans of", label):
+            raws = strategy.list(status=status, sort=params.get("sort"))
+    return [adapter.normalize_scan(raw) for raw in raws if isinstance(raw, dict)]

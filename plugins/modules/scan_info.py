@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: scan_info
+short_description: List or get scans of a target on a security platform
+version_added: 0.1.0
+description:
+  - Lists the scans of a target with the vendor's own filters, following every page, or gets one scan by O(scan_id).
+  - Every scan is normalized (provider, id, target, status, times, counts, url) and keeps the vendor's body under C(raw).
+  - "Per provider: CloudGeni scans of a O(repository) (filters O(status), O(branch), O(scan_type), O(commit));
+    Kolega scan batches of a O(repository) (filters O(scan_type), O(status)); the last execution of an AgileSec
+    O(sensor), or any execution by O(scan_id); HarborGuard scans, optionally of one O(image) (filters O(status), O(sort));
+    Penaxtra runs (the newest 100), optionally of one O(integration_id) (filter O(status))."
+  - Read-only; never reports a change.
+author:
+  - scanops.security maintainers
+extends_documentation_fragment:
+  - scanops.security.scanops
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
+options:
+  repository:
+    description:
+      - CloudGeni repository id, full name or name; Kolega repository id or name. Required for those two providers.
+    type: str
+  branch:
+    description:
+      - CloudGeni only, list only scans of this branch.
+    type: str
+  commit:
+    description:
+      - CloudGeni only, list only scans of this commit (prefix of the SHA).
+    type: str
+  scan_type:
+    description:
+      - CloudGeni (V(static), V(full)) or Kolega (V(secrets_scan), V(semgrep_scan), V(deep_ai_scan), V(sbom_scan)) scan type to list.
+    type: str
+    choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
+  sensor:
+    description:
+      - AgileSec sensor id or name; its last execution is returned (AgileSec has no execution list).
+    type: str
+  image:
+    description:
+      - HarborGuard image reference whose scans are listed.
+    type: str
+  integration_id:
+    description:
+      - Penaxtra integration UUID whose runs are listed.
+    type: str
+  scan_id:
+    description:
+      - Get this one scan (CloudGeni scan, Kolega batch, AgileSec execution, HarborGuard scan or Penaxtra run id).
+    type: str
+  status:
+    description:
+      - List only scans with this status, a normalized word (V(queued), V(running), V(completed), V(failed), V(cancelled))
+        or the vendor's own (for example HarborGuard C(COMPLETE) or Kolega C(partial_failure)).
+    type: str
+  sort:
+    description:
+      - HarborGuard only, the vendor's sort spec, for example C(scannedAt:desc) (sortable are scannedAt, status, compliance,
+        riskScore). Without it scans are listed newest first.
+    type: str
+seealso:
+  - module: scanops.security.scan_run
+'''
+
+EXAMPLES = r'''
+- name: Completed scans of the main branch
+  scanops.security.scan_info:
+    provider: cloudgeni
+    organization: org_123
+    repository: myorg/infrastructure
+    branch: main
+    status: completed
+  register: history
+
+- name: One HarborGuard scan
+  scanops.security.scan_info:
+    provider: harborguard
+    scan_id: scn-3kp9q1
+
+- name: HarborGuard scans of an image, worst risk first
+  scanops.security.scan_info:
+    provider: harborguard
+    image: ghcr.io/acme/api:1.4.7
+    sort: riskScore:desc
+
+- name: Running Kolega secrets scans
+  scanops.security.scan_info:
+    provider: kolega
+    repository: payments-service
+    scan_type: secrets_scan
+    status: running
+'''
+
+RETURN = r'''
+scans:
+  description: The scans found, normalized, each with the vendor's body under C(raw).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    provider:
+      description: Provider id.
+      type: str
+    id:
+      description: The vendor's scan id.
+      type: str
+    target:
+      description: What was scanned.
+      type: str
+    status:
+      description: Normalized status, one of queued, running, completed, failed, cancelled.
+      type: str
+    vendor_status:
+      description: The vendor's own status word.
+      type: str
+    created_at:
+      description: When the scan was created.
+      type: str
+    started_at:
+      description: When the scan started.
+      type: str
+    completed_at:
+      description: When the scan finished.
+      type: str
+    duration_seconds:
+      description: Run time in seconds, when known.
+      type: float
+    counts:
+      description: Findings per severity as the vendor's scan body reports them (zeros when it reports none).
+      type: dict
+    url:
+      description: The vendor's dashboard URL when it gives one.
+      type: str
+    raw:
+      description: The vendor's own scan body.
+      type: dict
+api_calls:
+  description: HTTP requests sent, in total, per method and retried.
+  returned: always
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.scanops.security.plugins.module_utils.common import (
+    build_adapter,
+    fail_with_error,
+    scanops_argument_spec,
+)
+from ansible_collections.scanops.security.plugins.module_utils.scans import (
+    SCAN_TYPES,
+    ScanFailure,
+    scan_info,
+)
+
+
+def argument_spec():
+    spec = scanops_argument_spec()
+    spec.update(
+        repository=dict(type="str"),
+        branch=dict(type="str"),
+        commit=dict(type="str"),
+        scan_type=dict(type="str", choices=list(SCAN_TYPES)),
+        sensor=dict(type="str"),
+        image=dict(type="str"),
+        integration_id=dict(type="str"),
+        scan_id=dict(type="str"),
+        status=dict(type="str"),
+        sort=dict(type="str"),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    adapter = build_adapter(module)
+    with adapter:
+        try:
+            scans = scan_info(adapter, module.params)
+        except ScanFailure as failure:
+            fail_with_error(module, failure.error, failure.action, failure.resource, api_calls=adapter.client.stats)
+    module.exit_json(changed=False, scans=scans, api_calls=adapter.client.stats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,416 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: scan_run
+short_description: Make sure a finished scan of a target exists and passes a gate
+version_added: 0.1.0
+description:
+  - Desired state, "a scan of this target exists, has finished, and passes this gate", on
+    CloudGeni (IaC repositories), Kolega DevSec (source repositories), Keyfactor AgileSec (sensors),
+    HarborGuard (container images) and Penaxtra (cloud integrations).
+  - A scan of the same target that is already queued or running is adopted instead of starting another one.
+    With O(max_age), a completed scan of the same target younger than that is reused and the task reports
+    C(changed=false). O(force=true) always triggers a new scan.
+  - A trigger whose answer is lost (timeout, dropped connection, server error) is never sent again blindly;
+    the module first looks for the scan it may have created and adopts it.
+  - Waits for the scan with polling that follows the vendor's guidance and backs off, then evaluates the gate.
+    Only the gate decides failure; everything else is reported.
+  - "Same target" means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
+    the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image reference
+    (and scanners when the vendor reports them) for HarborGuard; the same integration for Penaxtra.
+  - "ASSUMPTIONS where the vendors are silent: AgileSec sensors are listed with C(GET /v3/sensors?name=)
+    and a sensor's last execution is its C(lastExecutionId); HarborGuard scans of an image are found with
+    C(GET /api/scans?search=<image>). See the collection's C(docs/assumptions.md)."
+author:
+  - scanops.security maintainers
+extends_documentation_fragment:
+  - scanops.security.scanops
+attributes:
+  check_mode:
+    support: full
+    details: Every read is done and no scan is triggered; C(changed) is what a real run would report. The gate is
+      evaluated when an existing scan would be reused.
+  diff_mode:
+    support: none
+options:
+  repository:
+    description:
+      - CloudGeni repository id (C(repo_abc123)), full name (C(myorg/infrastructure)) or name; Kolega repository id or name.
+      - A name that matches several repositories is an error listing their ids.
+      - Required for O(provider=cloudgeni) and O(provider=kolega).
+    type: str
+  branch:
+    description:
+      - CloudGeni branch to scan; the repository's default branch when not set.
+    type: str
+  commit:
+    description:
+      - CloudGeni commit SHA (7 to 40 hexadecimal characters) to scan. A reused scan must be of this commit.
+    type: str
+  scan_type:
+    description:
+      - CloudGeni scan type, V(static) (the vendor's default) or V(full).
+      - Kolega scan type, one of V(secrets_scan), V(semgrep_scan), V(deep_ai_scan) or V(sbom_scan); required for O(provider=kolega).
+    type: str
+    choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
+  sensor:
+    description:
+      - AgileSec sensor id or exact sensor name; the sensor is run with C(POST /v3/scan/execute).
+      - Required for O(provider=agilesec).
+    type: str
+  image:
+    description:
+      - HarborGuard image reference, for example C(ghcr.io/acme/api:1.4.7) or C(name@sha256:...).
+      - Required for O(provider=harborguard).
+    type: str
+  scanners:
+    description:
+      - HarborGuard scanners to run; the vendor's default set when not given.
+    type: list
+    elements: str
+    choices: [trivy, grype, syft, dive, dockle, osv]
+  integration_id:
+    description:
+      - Penaxtra integration (connected cloud account) UUID whose posture run is wanted.
+      - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
+        is allowed, and a completed run younger than O(max_age) is reused instead.
+      - Required for O(provider=penaxtra).
+    type: str
+  max_age:
+    description:
+      - Reuse a completed scan of the same target that finished less than this long ago, and report C(changed=false).
+      - Seconds, or a duration such as C(30m), C(2h), C(1d) or C(1h30m).
+      - When not set, a new scan is triggered unless one of the target is already queued or running.
+    type: str
+  force:
+    description:
+      - Always trigger a new scan, even when one is running or a recent one exists.
+      - CloudGeni refuses a second scan while one runs (HTTP 409); that running scan is then adopted.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait for the scan to finish and evaluate the gate.
+      - With V(false) the scan id is returned at once and no gate is evaluated.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for the scan to finish.
+    type: int
+    default: 1800
+  wait_sleep:
+    description:
+      - Seconds between two status polls at first; the interval then grows by half each poll, up to 60 seconds.
+      - Defaults to the vendor's guidance, 10 seconds for Penaxtra ("no more often than every 10 s") and 5 seconds for the
+        others (CloudGeni allows 60 status calls a minute). The client also paces itself under each documented rate limit.
+      - Smaller values are meant for tests against an emulator; below 10 seconds on Penaxtra a warning is given.
+    type: float
+  on_timeout:
+    description:
+      - What to do when O(wait_timeout) passes, V(fail) the task or V(warn) and succeed.
+      - Either way the result carries the scan id and its last status so a later task can pick it up.
+    type: str
+    choices: [fail, warn]
+    default: fail
+  fail_on:
+    description:
+      - Fail the gate when any counted finding is of this severity or more severe.
+    type: str
+    choices: [critical, high, medium, low, info]
+  max_findings:
+    description:
+      - Per-severity limits of counted findings, for example C({critical: 0, high: 3}).
+    type: dict
+  max_risk_score:
+    description:
+      - HarborGuard only, highest acceptable C(riskScore) of the scan.
+    type: float
+  min_compliance_grade:
+    description:
+      - HarborGuard only, worst acceptable compliance grade (A best, F worst).
+    type: str
+    choices: [A, B, C, D, E, F]
+  ignore:
+    description:
+      - Findings that do not count for the gate, by rule id (check id, CVE id, control id) or finding id.
+      - An entry whose O(ignore[].expires) date has passed counts again and is reported in C(gate.expired_ignores).
+      - Needs the scan's findings, which are then fetched. AgileSec offers no findings through its scan API.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: Rule id, CVE id or finding id (case-insensitive).
+        type: str
+        required: true
+      reason:
+        description: Why the finding may be ignored.
+        type: str
+        required: true
+      expires:
+        description: Last day (C(YYYY-MM-DD)) the entry holds.
+        type: str
+  return_findings:
+    description:
+      - Return the scan's normalized findings in RV(findings), at most O(findings_limit) of them.
+    type: bool
+    default: false
+  findings_limit:
+    description:
+      - Most findings returned in RV(findings) and written to reports. The gate always counts every finding.
+    type: int
+    default: 500
+  sarif_path:
+    description:
+      - Write the findings and the gate result as a SARIF 2.1.0 file here.
+    type: path
+  junit_path:
+    description:
+      - Write the gate result and the findings as a JUnit XML file here.
+    type: path
+  markdown_path:
+    description:
+      - Write a Markdown summary of the scan and its gate here.
+    type: path
+notes:
+  - Findings of CloudGeni scans come from the scan's C(summary) unless the findings themselves are needed (ignore list,
+    O(return_findings), reports). Kolega counts come from the batch results, HarborGuard counts from the scan's
+    vulnerabilities, Penaxtra counts from the newest findings (the vendor lists at most 200) of the run.
+  - AgileSec executions carry no finding counts (findings live in the platform's search store); severity gates see zero
+    findings there and a warning says so.
+seealso:
+  - module: scanops.security.scan_info
+'''
+
+EXAMPLES = r'''
+- name: Scan the infrastructure repository's main branch, reuse a scan younger than 2 hours, no critical findings
+  scanops.security.scan_run:
+    provider: cloudgeni
+    organization: org_123
+    repository: myorg/infrastructure
+    branch: main
+    scan_type: static
+    max_age: 2h
+    max_findings:
+      critical: 0
+      high: 3
+    sarif_path: "{{ playbook_dir }}/out/cloudgeni.sarif"
+
+- name: Secrets scan of a Kolega repository, fail on high or worse, one accepted finding until the end of June
+  scanops.security.scan_run:
+    provider: kolega
+    repository: payments-service
+    scan_type: secrets_scan
+    fail_on: high
+    ignore:
+      - id: generic-api-key
+        reason: test fixture key, rotated
+        expires: "2026-06-30"
+
+- name: Scan an image and gate on grade and risk score
+  scanops.security.scan_run:
+    provider: harborguard
+    image: ghcr.io/acme/api:1.4.7
+    scanners: [trivy, grype]
+    min_compliance_grade: B
+    max_risk_score: 50
+    fail_on: critical
+
+- name: Start a Penaxtra posture run without waiting (runs are limited to two a day)
+  scanops.security.scan_run:
+    provider: penaxtra
+    integration_id: 7d3c4b9e-1f2a-4c5d-8e6f-0a1b2c3d4e5f
+    max_age: 1d
+    wait: false
+  register: posture
+
+- name: Run an AgileSec sensor by name, warn instead of failing if it takes longer than 10 minutes
+  scanops.security.scan_run:
+    provider: agilesec
+    sensor: git-payments
+    wait_timeout: 600
+    on_timeout: warn
+'''
+
+RETURN = r'''
+scan:
+  description:
+    - The normalized scan (adopted, reused or triggered); null in check mode when a scan would be triggered.
+    - On a wait timeout it carries the scan id and the last status seen.
+  returned: always
+  type: dict
+  contains:
+    provider:
+      description: Provider id.
+      type: str
+      sample: cloudgeni
+    id:
+      description: The vendor's scan id (CloudGeni scan, Kolega batch, AgileSec execution, HarborGuard scan, Penaxtra run).
+      type: str
+      sample: scan_xyz789
+    target:
+      description: What was scanned (repository id, sensor, image reference or integration id).
+      type: str
+    status:
+      description: Normalized status, one of queued, running, completed, failed, cancelled.
+      type: str
+      sample: completed
+    vendor_status:
+      description: The vendor's own status word.
+      type: str
+    created_at:
+      description: When the scan was created (the vendor's timestamp).
+      type: str
+    started_at:
+      description: When the scan started.
+      type: str
+    completed_at:
+      description: When the scan finished.
+      type: str
+    duration_seconds:
+      description: Run time in seconds, when known.
+      type: float
+    counts:
+      description: Findings per severity (critical, high, medium, low, info) as the vendor reports them.
+      type: dict
+    url:
+      description: The vendor's dashboard or poll URL when it gives one.
+      type: str
+    raw:
+      description: The vendor's own scan body.
+      type: dict
+gate:
+  description:
+    - The gate's verdict; null when no gate was evaluated (no wait, timeout, or check mode before a trigger).
+  returned: always
+  type: dict
+  contains:
+    passed:
+      description: Whether the scan passed.
+      type: bool
+    reasons:
+      description: What broke the gate, with the counts.
+      type: list
+      elements: str
+    counts:
+      description: Counted findings per severity (ignored and vendor-resolved findings left out).
+      type: dict
+    ignored:
+      description: Findings that matched an active ignore entry.
+      type: list
+      elements: dict
+    expired_ignores:
+      description: Ignore entries past their expiry date, with how many findings they matched.
+      type: list
+      elements: dict
+    checks:
+      description: One C({name, passed, detail}) per check.
+      type: list
+      elements: dict
+    message:
+      description: One-line verdict.
+      type: str
+findings:
+  description: Normalized findings of the scan, at most O(findings_limit).
+  returned: when O(return_findings=true) and the scan finished
+  type: list
+  elements: dict
+findings_truncated:
+  description: True when the scan has more findings than O(findings_limit).
+  returned: when findings were cut
+  type: bool
+reused:
+  description: True when an existing scan (running or younger than O(max_age)) was used instead of a new one.
+  returned: always
+  type: bool
+timed_out:
+  description: True when O(wait_timeout) passed before the scan finished.
+  returned: always
+  type: bool
+target:
+  description: Human-readable description of the resolved target.
+  returned: when the target was resolved
+  type: str
+  sample: myorg/infrastructure (main)
+reports:
+  description: Paths of the report files written.
+  returned: always
+  type: list
+  elements: str
+api_calls:
+  description: HTTP requests sent, in total, per method and retried.
+  returned: always
+  type: dict
+  sample: {"total": 4, "GET": 3, "POST": 1, "retries": 0}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.scanops.security.plugins.module_utils.common import (
+    build_adapter,
+    fail_with_error,
+    scanops_argument_spec,
+)
+from ansible_collections.scanops.security.plugins.module_utils.scans import (
+    HARBORGUARD_SCANNERS,
+    SCAN_TYPES,
+    ScanFailure,
+    run_scan,
+)
+
+
+def argument_spec():
+    spec = scanops_argument_spec()
+    spec.update(
+        repository=dict(type="str"),
+        branch=dict(type="str"),
+        commit=dict(type="str"),
+        scan_type=dict(type="str", choices=list(SCAN_TYPES)),
+        sensor=dict(type="str"),
+        image=dict(type="str"),
+        scanners=dict(type="list", elements="str", choices=list(HARBORGUARD_SCANNERS)),
+        integration_id=dict(type="str"),
+        max_age=dict(type="str"),
+        force=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=1800),
+        wait_sleep=dict(type="float"),
+        on_timeout=dict(type="str", choices=["fail", "warn"], default="fail"),
+        fail_on=dict(type="str", choices=["critical", "high", "medium", "low", "info"]),
+        max_findings=dict(type="dict"),
+        max_risk_score=dict(type="float"),
+        min_compliance_grade=dict(type="str", choices=["A", "B", "C", "D", "E", "F"]),
+        ignore=dict(type="list", elements="dict", options=dict(
+            id=dict(type="str", required=True),
+            reason=dict(type="str", required=True),
+            expires=dict(type="str"),
+        )),
+        return_findings=dict(type="bool", default=False),
+        findings_limit=dict(type="int", default=500),
+        sarif_path=dict(type="path"),
+        junit_path=dict(type="path"),
+        markdown_path=dict(type="path"),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    adapter = build_adapter(module)
+    with adapter:
+        try:
+            result = run_scan(adapter, module.params, check_mode=module.check_mode, warn=module.warn)
+        except ScanFailure as failure:
+            result = dict(failure.result)
+            result.setdefault("api_calls", adapter.client.stats)
+            fail_with_error(module, failure.error, failure.action, failure.resource, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
