@@ -295,7 +295,8 @@ class CloudGeniFindings(_RepositoryScoped):
 
 class KolegaFindings(_RepositoryScoped):
     SCOPE = {"repository": True, "scan_id": False}
-    FILTERS = frozenset(("severity", "status", "rule_id", "cve", "package", "path", "ids"))
+    FILTERS = frozenset(("severity", "status", "rule_id", "cve", "path", "ids"))
+    NO_FILTER_REASON = {"package": "package field (SBOM findings name the package only in their text; filter by cve or rule_id)"}
 
     def repository_candidates(self):
         candidates = []
@@ -313,22 +314,12 @@ class KolegaFindings(_RepositoryScoped):
         return self.adapter.update_finding_status(self.repository_id, finding_id, vendor_status)
 
     def cves(self, finding):
-        # SBOM findings name their CVE in the check id or the text; some bodies carry it as a field.
+        # SBOM findings carry their CVE as the check id (and repeat it in the title and message).
         raw = finding.get("raw") or {}
         found = []
-        for key in ("cve", "cve_id"):
-            if raw.get(key):
-                found.append(str(raw[key]))
         for key in ("check_id", "title", "message"):
             found.extend(_CVE.findall(str(raw.get(key) or "")))
         return found
-
-    def package(self, finding):
-        raw = finding.get("raw") or {}
-        for key in ("package", "package_name"):
-            if raw.get(key):
-                return raw[key]
-        return None
 
 
 class HarborGuardFindings(FindingSource):
@@ -362,8 +353,9 @@ class HarborGuardFindings(FindingSource):
 
 class PenaxtraFindings(FindingSource):
     SCOPE = {"scan_id": False}
-    FILTERS = frozenset(("severity", "status", "rule_id", "ids"))
-    NO_FILTER_REASON = {"cve": "CVE ids (they are cloud posture controls)", "package": "packages (they are cloud posture controls)",
+    FILTERS = frozenset(("severity", "status", "ids"))
+    NO_FILTER_REASON = {"rule_id": "rule or control id in the findings list (id, scan_id, title, severity, status)",
+                        "cve": "CVE ids (they are cloud posture controls)", "package": "packages (they are cloud posture controls)",
                         "path": "file paths (they are cloud resources)"}
 
     LIST_CAP = PENAXTRA_FINDINGS_CAP

@@ -102,17 +102,17 @@ options:
   rule_id:
     description:
       - Only findings of these rules, compared without regard to case. CloudGeni check id, Kolega check id,
-        HarborGuard CVE id, Penaxtra control id.
+        HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or control id.
     type: list
     elements: str
   cve:
     description:
-      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (a CVE id in the check id, title or message).
+      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (SBOM findings, a CVE id in the check id, title or message).
     type: list
     elements: str
   package:
     description:
-      - Only findings in these packages. HarborGuard (C(package)) and Kolega SBOM findings.
+      - Only findings in these packages. HarborGuard only (C(package)).
     type: list
     elements: str
   path:

@@ -194,12 +194,13 @@ def test_selection_filters_are_normalized_and_combined(make_adapter):
     assert not F.Selection(status=["ignored"]).matches(source, finding)
 
 
-def test_kolega_cve_and_package_come_from_the_body(make_adapter):
+def test_kolega_cve_comes_from_the_check_id(make_adapter):
     adapter, _rec = make_adapter("kolega", [])
     source = F.source_for(adapter, params(repository="repo_1"))
-    raw = kolega_items(1, check_id="sbom.CVE-2021-44228", package="log4j-core")[0]
+    raw = kolega_items(1, check_id="CVE-2021-44228", title="log4j-core 2.14.1 is affected by CVE-2021-44228")[0]
     finding = adapter.normalize_finding(raw)
-    assert F.Selection(cve=["cve-2021-44228"], package=["Log4j-Core"]).matches(source, finding)
+    assert source.cves(finding) == ["CVE-2021-44228", "CVE-2021-44228"]
+    assert F.Selection(cve=["cve-2021-44228"]).matches(source, finding)
     assert not F.Selection(cve=["CVE-2021-0001"]).matches(source, finding)
 
 
@@ -217,6 +218,8 @@ def test_unknown_status_filter_names_the_option_and_the_vendor_words(make_adapte
     ("harborguard", dict(path="src/*"), "path: harborguard findings carry no file paths"),
     ("cloudgeni", dict(repository="r", scan_id="s", cve=["CVE-1"]), "cve: cloudgeni findings carry no CVE ids"),
     ("penaxtra", dict(package=["x"]), "package: penaxtra findings carry no packages"),
+    ("penaxtra", dict(rule_id=["x"]), "rule_id: penaxtra findings carry no rule or control id"),
+    ("kolega", dict(repository="r", package=["x"]), "package: kolega findings carry no package field"),
     ("kolega", dict(), "repository is required for kolega findings"),
     ("cloudgeni", dict(repository="r"), "scan_id is required for cloudgeni findings"),
     ("harborguard", dict(repository="r"), "repository: not used by harborguard findings"),
