@@ -22,6 +22,7 @@ import time
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
+from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     COMPLETED,
     QUEUED,
@@ -29,13 +30,6 @@ from ansible_collections.scanops.security.plugins.module_utils.vocabulary import
     SCAN_STATUSES,
     is_terminal,
 )
-
-try:
-    from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
-    HAS_REPORTS = True
-except ImportError:  # pragma: no cover - the reports writer lands separately
-    write_reports = None
-    HAS_REPORTS = False
 
 CLOUDGENI_SCAN_TYPES = ("static", "full")
 KOLEGA_SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan")
@@ -657,9 +651,6 @@ class ScanRun(object):
             raise bad_option("findings_limit must not be negative")
         if params.get("on_timeout", "fail") not in ON_TIMEOUT:
             raise bad_option("on_timeout must be one of: %s" % ", ".join(ON_TIMEOUT))
-        report_paths = [params.get(k) for k in ("sarif_path", "junit_path", "markdown_path") if params.get(k)]
-        if report_paths and not HAS_REPORTS:
-            raise bad_option("the report writer is not available in this collection build")
         self.strategy.validate()
 
     # -- the flow ---------------------------------------------------------------------------------

@@ -18,15 +18,16 @@ description:
     Penaxtra runs (the newest 100), optionally of one O(integration_id) (filter O(status))."
   - Read-only; never reports a change.
 author:
-  - scanops.security maintainers
+  - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
 attributes:
   check_mode:
     support: full
-    details: The module only reads.
+    description: The module only reads.
   diff_mode:
     support: none
+    description: Scans are not configuration; there is nothing to diff.
 options:
   repository:
     description:

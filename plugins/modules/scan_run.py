@@ -20,23 +20,24 @@ description:
     the module first looks for the scan it may have created and adopts it.
   - Waits for the scan with polling that follows the vendor's guidance and backs off, then evaluates the gate.
     Only the gate decides failure; everything else is reported.
-  - "Same target" means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
+  - A scan of the same target means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
     the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image reference
     (and scanners when the vendor reports them) for HarborGuard; the same integration for Penaxtra.
   - "ASSUMPTIONS where the vendors are silent: AgileSec sensors are listed with C(GET /v3/sensors?name=)
     and a sensor's last execution is its C(lastExecutionId); HarborGuard scans of an image are found with
     C(GET /api/scans?search=<image>). See the collection's C(docs/assumptions.md)."
 author:
-  - scanops.security maintainers
+  - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
 attributes:
   check_mode:
     support: full
-    details: Every read is done and no scan is triggered; C(changed) is what a real run would report. The gate is
+    description: Every read is done and no scan is triggered; C(changed) is what a real run would report. The gate is
       evaluated when an existing scan would be reused.
   diff_mode:
     support: none
+    description: Scans are not configuration; there is nothing to diff.
 options:
   repository:
     description:
@@ -125,7 +126,7 @@ options:
     choices: [critical, high, medium, low, info]
   max_findings:
     description:
-      - Per-severity limits of counted findings, for example C({critical: 0, high: 3}).
+      - "Per-severity limits of counted findings, for example C({critical: 0, high: 3})."
     type: dict
   max_risk_score:
     description:
