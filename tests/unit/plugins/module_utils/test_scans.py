@@ -1,0 +1,477 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""scans.py: target resolution, ambiguity, max_age, reuse selection, duplicate avoidance, waiting, gate."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+
+import httpx
+import pytest
+
+from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.scans import (
+    ScanFailure,
+    iso,
+    parse_image,
+    parse_max_age,
+    run_scan,
+    scan_info,
+)
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import EPOCH
+
+ORG = "/api/v1/organizations/org_1"
+REPOS = [
+    {"id": "repo_a", "name": "infrastructure", "fullName": "myorg/infrastructure", "defaultBranch": "main"},
+    {"id": "repo_b", "name": "infrastructure", "fullName": "platform/infrastructure", "defaultBranch": "main"},
+    {"id": "repo_c", "name": "networking", "fullName": "myorg/networking", "defaultBranch": "trunk"},
+]
+INTEGRATION = "3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03"
+
+
+def params(**overrides):
+    base = dict(repository=None, branch=None, commit=None, scan_type=None, sensor=None, image=None, scanners=None,
+                integration_id=None, max_age=None, force=False, wait=True, wait_timeout=1800, wait_sleep=None,
+                on_timeout="fail", fail_on=None, max_findings=None, max_risk_score=None, min_compliance_grade=None,
+                ignore=None, return_findings=False, findings_limit=500, sarif_path=None, junit_path=None,
+                markdown_path=None, scan_id=None, status=None, sort=None)
+    base.update(overrides)
+    return base
+
+
+def json_response(status, body):
+    return httpx.Response(status, json=body)
+
+
+class FakeCloudGeni(object):
+    """A tiny CloudGeni: repositories, scans that finish after ``polls_to_finish`` status reads."""
+
+    def __init__(self, fake_time, polls_to_finish=2, summary=None):
+        self.time = fake_time
+        self.scans = []  # newest last
+        self.polls_to_finish = polls_to_finish
+        self.summary = summary or {"total": 3, "critical": 0, "high": 1, "medium": 2, "low": 0, "info": 0}
+        self.polls = {}
+        self.post_action = None  # callable(request) -> exception to raise after creating, or None
+        self.findings = []
+        self.counter = 0
+
+    def add_scan(self, repo="repo_a", branch="main", commit="a1b2c3d4e5f6", scan_type="static", status="completed",
+                 age=0.0):
+        self.counter += 1
+        created = self.time.wallclock() - age
+        scan = {"id": "scan_%d" % self.counter, "repositoryId": repo, "branch": branch, "commit": commit, "type": scan_type,
+                "status": status, "createdAt": iso(created)}
+        if status == "completed":
+            scan["completedAt"] = iso(created + 1)
+            scan["summary"] = dict(self.summary)
+        self.scans.append(scan)
+        return scan
+
+    def __call__(self, request):
+        path = request.url.path
+        method = request.method
+        query = dict(request.url.params)
+        if path == ORG + "/repositories" and method == "GET":
+            return json_response(200, {"data": REPOS, "pagination": {"total": len(REPOS), "limit": 100, "offset": 0}})
+        parts = path[len(ORG):].strip("/").split("/")
+        repo = parts[1]
+        if len(parts) == 3 and method == "POST":
+            active = [s for s in self.scans if s["repositoryId"] == repo and s["status"] in ("queued", "running")]
+            if active:
+                return json_response(409, {"error": "conflict", "message": "A scan is already running for this repository",
+                                           "details": {"existingScanId": active[0]["id"]}})
+            body = json.loads(request.content or b"{}")
+            scan = self.add_scan(repo, body.get("branch", "main"), body.get("commit", "ffffffffffff"),
+                                 body.get("type", "static"), status="queued")
+            if self.post_action is not None:
+                exc = self.post_action(request)
+                if exc is not None:
+                    raise exc
+            return json_response(201, scan)
+        if len(parts) == 3 and method == "GET":
+            scans = [s for s in reversed(self.scans) if s["repositoryId"] == repo
+                     and (not query.get("branch") or s["branch"] == query["branch"])
+                     and (not query.get("status") or s["status"] == query["status"])]
+            return json_response(200, {"data": scans, "pagination": {"total": len(scans), "limit": 100, "offset": 0}})
+        if len(parts) == 4 and method == "GET":
+            scan = next((s for s in self.scans if s["id"] == parts[3]), None)
+            if scan is None:
+                return json_response(404, {"error": "not_found", "message": "Scan not found"})
+            if scan["status"] in ("queued", "running"):
+                self.polls[scan["id"]] = self.polls.get(scan["id"], 0) + 1
+                if self.polls[scan["id"]] >= self.polls_to_finish:
+                    scan["status"] = "completed"
+                    scan["completedAt"] = iso(self.time.wallclock())
+                    scan["summary"] = dict(self.summary)
+                else:
+                    scan["status"] = "running"
+            return json_response(200, scan)
+        if len(parts) == 5 and parts[4] == "findings":
+            return json_response(200, {"data": self.findings, "pagination": {"total": len(self.findings), "limit": 100, "offset": 0}})
+        return json_response(404, {"error": "not_found", "message": "no route %s %s" % (method, path)})
+
+
+def methods(recorder, method="POST"):
+    return [r for r in recorder.requests if r.method == method]
+
+
+@pytest.fixture
+def cloudgeni(make_adapter, fake_time):
+    def factory(**fake_options):
+        fake = FakeCloudGeni(fake_time, **fake_options)
+        adapter, recorder = make_adapter("cloudgeni", fake, api_url="https://cg.example.test/api/v1")
+        return fake, adapter, recorder
+    return factory
+
+
+def run(adapter, fake_time, check_mode=False, today=None, **options):
+    warnings = []
+    result = run_scan(adapter, params(**options), check_mode=check_mode, warn=warnings.append, sleep=fake_time.sleep,
+                      clock=fake_time.clock, wallclock=fake_time.wallclock, today=today)
+    result["warnings"] = warnings
+    return result
+
+
+def fail(adapter, fake_time, check_mode=False, today=None, **options):
+    with pytest.raises(ScanFailure) as info:
+        run_scan(adapter, params(**options), check_mode=check_mode, sleep=fake_time.sleep, clock=fake_time.clock,
+                 wallclock=fake_time.wallclock, today=today)
+    return info.value
+
+
+# -- parsers -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, seconds", [
+    ("30m", 1800), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("90", 90), (45, 45), ("1w", 604800), ("2.5h", 9000),
+    (None, None), ("", None),
+])
+def test_parse_max_age(value, seconds):
+    assert parse_max_age(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["abc", "10x", "-5", "1h foo", "h", True])
+def test_parse_max_age_rejects(value):
+    with pytest.raises(ScanopsError) as info:
+        parse_max_age(value)
+    assert "max_age" in info.value.message
+
+
+def test_parse_image():
+    assert parse_image("ghcr.io/acme/api:1.4.7") == {"name": "ghcr.io/acme/api", "tag": "1.4.7", "digest": None}
+    assert parse_image("registry:5000/team/app") == {"name": "registry:5000/team/app", "tag": None, "digest": None}
+    assert parse_image("app@sha256:abc") == {"name": "app", "tag": None, "digest": "sha256:abc"}
+
+
+# -- target resolution --------------------------------------------------------------------------------
+def test_full_name_resolves_and_default_branch_is_used(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    result = run(adapter, fake_time, repository="myorg/networking")
+    assert result["changed"] is True
+    assert result["scan"]["raw"]["repositoryId"] == "repo_c"
+    history = [r for r in recorder.requests if r.method == "GET" and r.url.path.endswith("/repo_c/scans")]
+    assert history and history[0].url.params["branch"] == "trunk"
+
+
+def test_ambiguous_name_fails_listing_candidates_before_any_trigger(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    failure = fail(adapter, fake_time, repository="infrastructure")
+    assert "ambiguous" in failure.msg and "repo_a" in failure.msg and "repo_b" in failure.msg
+    assert methods(recorder) == []
+
+
+def test_unknown_repository(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    failure = fail(adapter, fake_time, repository="nope")
+    assert "no repository matches repository 'nope'" in failure.msg
+
+
+@pytest.mark.parametrize("provider, options, expected", [
+    ("kolega", dict(repository="r"), "scan_type"),
+    ("penaxtra", dict(integration_id="not-a-uuid"), "integration_id"),
+    ("cloudgeni", dict(repository="r", scan_type="sbom_scan"), "scan_type"),
+    ("cloudgeni", dict(repository="r", commit="xyz"), "commit"),
+    ("cloudgeni", dict(repository="r", image="x:1"), "image is not an option"),
+    ("harborguard", dict(), "image"),
+    ("cloudgeni", dict(repository="r", max_age="soon"), "max_age"),
+    ("cloudgeni", dict(repository="r", max_findings={"severe": 1}), "max_findings"),
+])
+def test_bad_input_fails_before_any_request(make_adapter, fake_time, provider, options, expected):
+    adapter, recorder = make_adapter(provider, lambda request: json_response(500, {}))
+    failure = fail(adapter, fake_time, **options)
+    assert expected in failure.msg
+    assert recorder.requests == []
+
+
+# -- reuse ----------------------------------------------------------------------------------------------
+def test_running_scan_is_adopted_without_trigger(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    running = fake.add_scan(status="running")
+    result = run(adapter, fake_time, repository="repo_a")
+    assert (result["changed"], result["reused"]) == (False, True)
+    assert result["scan"]["id"] == running["id"] and result["scan"]["status"] == "completed"
+    assert methods(recorder) == []
+
+
+def test_recent_completed_scan_is_reused_within_max_age(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    recent = fake.add_scan(age=600)
+    result = run(adapter, fake_time, repository="repo_a", max_age="30m", fail_on="critical")
+    assert (result["changed"], result["reused"]) == (False, True)
+    assert result["scan"]["id"] == recent["id"]
+    assert result["gate"]["passed"] is True
+    assert methods(recorder) == []
+
+
+def test_old_scan_is_not_reused(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    old = fake.add_scan(age=7200)
+    result = run(adapter, fake_time, repository="repo_a", max_age="1h")
+    assert result["changed"] is True and result["scan"]["id"] != old["id"]
+    assert len(methods(recorder)) == 1
+
+
+def test_scan_of_another_commit_or_type_is_not_reused(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(commit="1111111aaaa", age=60)
+    fake.add_scan(scan_type="full", commit="2222222bbbb", age=30)
+    result = run(adapter, fake_time, repository="repo_a", commit="2222222", max_age="1h")
+    assert result["changed"] is True
+    assert json.loads(methods(recorder)[0].content) == {"commit": "2222222"}
+    matching = fake.add_scan(commit="2222222bbbb", age=10)
+    again = run(adapter, fake_time, repository="repo_a", commit="2222222", max_age="1h", force=False)
+    assert again["changed"] is False and again["scan"]["id"] in (matching["id"], result["scan"]["id"])
+
+
+def test_force_triggers_even_with_a_recent_scan(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(age=60)
+    result = run(adapter, fake_time, repository="repo_a", max_age="1h", force=True)
+    assert (result["changed"], result["reused"]) == (True, False)
+    assert len(methods(recorder)) == 1
+
+
+def test_conflict_adopts_the_existing_scan(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    running = fake.add_scan(status="running", branch="develop")
+    result = run(adapter, fake_time, repository="repo_a", force=True)
+    assert (result["changed"], result["reused"]) == (False, True)
+    assert result["scan"]["id"] == running["id"]
+    assert len(methods(recorder)) == 1
+    assert any(running["id"] in w for w in result["warnings"])
+
+
+# -- check mode -------------------------------------------------------------------------------------------
+def test_check_mode_reports_change_without_trigger(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    result = run(adapter, fake_time, check_mode=True, repository="repo_a", max_age="1h")
+    assert result["changed"] is True and result["scan"] is None and result["gate"] is None
+    assert methods(recorder) == [] and fake.scans == []
+
+
+def test_check_mode_evaluates_gate_on_reused_scan(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(age=60)
+    failure = fail(adapter, fake_time, check_mode=True, repository="repo_a", max_age="1h", fail_on="high")
+    assert failure.result["changed"] is False
+    assert "1 high" in failure.msg
+    assert methods(recorder) == []
+
+
+# -- duplicates ------------------------------------------------------------------------------------------
+def test_lost_answer_adopts_the_scan_it_created(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.post_action = lambda request: httpx.RemoteProtocolError("Server disconnected", request=request)
+    result = run(adapter, fake_time, repository="repo_a")
+    assert len(methods(recorder)) == 1 and len(fake.scans) == 1
+    assert result["changed"] is True and result["scan"]["id"] == fake.scans[0]["id"]
+    assert any("was found" in w for w in result["warnings"])
+
+
+def test_lost_answer_without_a_new_scan_triggers_once_more(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(age=30)  # an older scan must not be mistaken for the lost one
+    calls = []
+
+    def drop_before_creating(request):
+        calls.append(1)
+        if len(calls) == 1:
+            fake.scans.pop()  # the vendor never stored it
+            return httpx.ReadTimeout("timed out", request=request)
+        return None
+    fake.post_action = drop_before_creating
+    result = run(adapter, fake_time, repository="repo_a")
+    assert len(methods(recorder)) == 2
+    assert len(fake.scans) == 2 and result["scan"]["id"] == fake.scans[-1]["id"]
+
+
+# -- waiting ----------------------------------------------------------------------------------------------
+def test_wait_false_returns_the_id_at_once(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    result = run(adapter, fake_time, repository="repo_a", wait=False, fail_on="info")
+    assert result["scan"]["id"] == fake.scans[0]["id"] and result["scan"]["status"] == "queued"
+    assert result["gate"] is None and fake_time.sleeps == []
+
+
+def test_polling_backs_off_from_the_vendor_default(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=6)
+    run(adapter, fake_time, repository="repo_a")
+    assert fake_time.sleeps[0] == 5.0
+    assert all(b >= a for a, b in zip(fake_time.sleeps, fake_time.sleeps[1:]))
+    assert fake_time.sleeps[-1] > 5.0 and max(fake_time.sleeps) <= 60.0
+
+
+def test_timeout_fails_with_scan_id_and_status(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=1000)
+    failure = fail(adapter, fake_time, repository="repo_a", wait_timeout=20, wait_sleep=4)
+    scan_id = fake.scans[0]["id"]
+    assert scan_id in failure.msg and "running" in failure.msg
+    assert failure.result["scan"]["id"] == scan_id and failure.result["timed_out"] is True
+    assert failure.result["changed"] is True
+    assert sum(fake_time.sleeps) <= 20.0 + 1e-9
+
+
+def test_timeout_warns_when_asked(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=1000)
+    result = run(adapter, fake_time, repository="repo_a", wait_timeout=10, wait_sleep=2, on_timeout="warn", fail_on="low")
+    assert result["timed_out"] is True and result["gate"] is None
+    assert result["scan"]["id"] == fake.scans[0]["id"]
+    assert any(fake.scans[0]["id"] in w for w in result["warnings"])
+
+
+# -- gate and findings ----------------------------------------------------------------------------------
+def test_gate_failure_names_the_counts(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(summary={"total": 5, "critical": 2, "high": 3, "medium": 0, "low": 0, "info": 0})
+    failure = fail(adapter, fake_time, repository="repo_a", max_findings={"critical": 0, "high": 5})
+    assert "2 critical findings (at most 0 allowed)" in failure.msg
+    assert failure.result["gate"]["passed"] is False and failure.result["changed"] is True
+    # Summary counts are enough: no findings call.
+    assert not [r for r in recorder.requests if r.url.path.endswith("/findings")]
+
+
+def test_ignore_list_with_expired_entry(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.findings = [
+        {"id": "f1", "checkId": "CKV_AWS_19", "severity": "high", "status": "open", "resource": {}},
+        {"id": "f2", "checkId": "CKV_AWS_20", "severity": "high", "status": "open", "resource": {}},
+    ]
+    ignore = [{"id": "CKV_AWS_19", "reason": "accepted", "expires": "2030-01-01"},
+              {"id": "ckv_aws_20", "reason": "was accepted", "expires": "2024-01-01"}]
+    failure = fail(adapter, fake_time, repository="repo_a", fail_on="high", ignore=ignore, today="2025-06-01")
+    gate = failure.result["gate"]
+    assert gate["counts"]["high"] == 1
+    assert [i["id"] for i in gate["ignored"]] == ["f1"]
+    assert gate["expired_ignores"][0]["id"] == "ckv_aws_20"
+    assert "1 high" in failure.msg and "expired" in failure.msg
+
+
+def test_return_findings_is_bounded(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.findings = [{"id": "f%d" % i, "checkId": "C%d" % i, "severity": "low", "status": "open", "resource": {}} for i in range(5)]
+    result = run(adapter, fake_time, repository="repo_a", return_findings=True, findings_limit=2)
+    assert [f["id"] for f in result["findings"]] == ["f0", "f1"]
+    assert result["findings_truncated"] is True
+    assert result["gate"]["counts"]["low"] == 5
+
+
+def test_api_calls_are_counted(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    result = run(adapter, fake_time, repository="repo_a")
+    assert result["api_calls"]["total"] == len(recorder.requests)
+    assert result["api_calls"]["POST"] == 1
+
+
+# -- Penaxtra ----------------------------------------------------------------------------------------------
+class FakePenaxtra(object):
+    def __init__(self, fake_time, manual_left=2):
+        self.time = fake_time
+        self.runs = []  # newest first
+        self.manual_left = manual_left
+        self.reads = 0
+
+    def add_run(self, status="completed", age=0.0, trigger="manual"):
+        started = self.time.wallclock() - age
+        run = {"id": "00000000-0000-4000-8000-%012d" % (len(self.runs) + 1), "integration_id": INTEGRATION,
+               "trigger": trigger, "started_at": iso(started), "status": status, "finding_count": 1,
+               "completed_at": iso(started + 5) if status == "completed" else None}
+        self.runs.insert(0, run)
+        return run
+
+    def __call__(self, request):
+        if request.url.path == "/api/v2/cloud-posture-runs" and request.method == "POST":
+            if self.manual_left <= 0:
+                return json_response(429, {"error": "rate_limited", "retry_after_seconds": 3600})
+            self.manual_left -= 1
+            self.add_run(status="running")
+            return json_response(202, {"accepted": True, "integration_id": INTEGRATION, "trigger": "manual",
+                                       "poll": "/api/v2/cloud-posture-runs"})
+        if request.url.path == "/api/v2/cloud-posture-runs":
+            self.reads += 1
+            for run in self.runs:
+                if run["status"] == "running" and self.reads > 2:
+                    run["status"] = "completed"
+                    run["completed_at"] = iso(self.time.wallclock())
+            return json_response(200, {"data": self.runs})
+        if request.url.path == "/api/v2/findings":
+            return json_response(200, {"data": [{"id": "pf1", "scan_id": self.runs[0]["id"], "severity": "medium",
+                                                 "status": "open", "control_id": "IAM-1"}]})
+        return json_response(404, {"error": "not_found"})
+
+
+def test_penaxtra_finds_the_run_it_started_and_polls_every_10_s(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.add_run(age=7200, trigger="scheduled")
+    adapter, recorder = make_adapter("penaxtra", fake)
+    result = run(adapter, fake_time, integration_id=INTEGRATION)
+    assert result["changed"] is True and result["scan"]["id"] == fake.runs[0]["id"]
+    assert result["gate"]["counts"]["medium"] == 1
+    assert fake_time.sleeps and min(fake_time.sleeps) >= 10.0
+
+
+def test_penaxtra_verify_runs_are_never_reused(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.add_run(age=60, trigger="verify")
+    adapter, recorder = make_adapter("penaxtra", fake)
+    result = run(adapter, fake_time, integration_id=INTEGRATION, max_age="1h")
+    assert result["changed"] is True and len(methods(recorder)) == 1
+
+
+def test_penaxtra_429_says_when_the_next_run_is_allowed(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time, manual_left=0)
+    adapter, recorder = make_adapter("penaxtra", fake, retries=0)
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION)
+    assert "HTTP 429 rate_limited" in failure.msg
+    assert "next manual run of this integration is allowed at %s" % iso(fake_time.wallclock() + 3600) in failure.msg
+
+
+def test_penaxtra_429_reuses_a_run_max_age_allows(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time, manual_left=0)
+    recent = fake.add_run(age=1800)
+    adapter, recorder = make_adapter("penaxtra", fake, retries=0)
+    result = run(adapter, fake_time, integration_id=INTEGRATION, max_age="1h", force=True)
+    assert (result["changed"], result["reused"]) == (False, True)
+    assert result["scan"]["id"] == recent["id"]
+    assert any("next manual run" in w for w in result["warnings"])
+
+
+# -- scan_info -----------------------------------------------------------------------------------------------
+def test_scan_info_lists_with_filters(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(age=100)
+    fake.add_scan(branch="develop", age=50)
+    scans = scan_info(adapter, params(repository="myorg/infrastructure", branch="develop"))
+    assert [s["raw"]["branch"] for s in scans] == ["develop"]
+    assert scans[0]["provider"] == "cloudgeni" and scans[0]["status"] == "completed"
+    assert methods(recorder) == []
+
+
+def test_scan_info_sort_is_harborguard_only(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    with pytest.raises(ScanFailure) as info:
+        scan_info(adapter, params(repository="repo_a", sort="scannedAt:desc"))
+    assert "sort" in info.value.msg and recorder.requests == []
+
+
+def test_epoch_reference_is_stable():
+    # The fakes build timestamps from EPOCH; iso() must round-trip it to whole seconds.
+    assert iso(EPOCH) == "2023-11-14T22:13:20Z"
