@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""scan_run and scan_info end to end (main()) against an in-memory CloudGeni."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import contextlib
+import json
+import os
+
+import httpx
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.scanops.security.plugins.module_utils import common
+from ansible_collections.scanops.security.plugins.modules import scan_info, scan_run
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET, FakeTime
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_scans import FakeCloudGeni
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from unittest import mock
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
+            yield
+
+
+class WallClock(FakeTime):
+    """The fake vendor stamps scans with this clock; modules compare them with the real time."""
+
+    def wallclock(self):
+        import time  # pylint: disable=import-outside-toplevel
+        return time.time()
+
+
+@pytest.fixture
+def vendor():
+    return FakeCloudGeni(WallClock(), polls_to_finish=1)
+
+
+@pytest.fixture
+def run(monkeypatch, capsys, vendor):
+    def runner(module, args, check=False):
+        def build(mod, **options):
+            options.update(transport=httpx.MockTransport(vendor))
+            return common.build_adapter(mod, **options)
+
+        monkeypatch.setattr(module, "build_adapter", build)
+        full = dict(provider="cloudgeni", organization="org_1", api_url="https://cg.example.test/api/v1", api_key=SECRET,
+                    rate_limit=0)
+        if module is scan_run:
+            full["wait_sleep"] = 0
+        full.update(args)
+        if check:
+            full["_ansible_check_mode"] = True
+        with patch_module_args(full):
+            with pytest.raises(SystemExit):
+                module.main()
+        out = capsys.readouterr().out
+        assert SECRET not in out
+        return json.loads(out)
+    return runner
+
+
+def posts(vendor):
+    return len(vendor.scans)
+
+
+def test_trigger_then_reuse_then_check_mode(run, vendor):
+    first = run(scan_run, dict(repository="myorg/infrastructure", max_age="1h", fail_on="critical"))
+    assert first["changed"] is True and first["reused"] is False
+    assert first["scan"]["status"] == "completed" and first["gate"]["passed"] is True
+    assert first["api_calls"]["POST"] == 1
+    second = run(scan_run, dict(repository="myorg/infrastructure", max_age="1h", fail_on="critical"))
+    assert second["changed"] is False and second["reused"] is True
+    assert second["scan"]["id"] == first["scan"]["id"] and "POST" not in second["api_calls"]
+    checked = run(scan_run, dict(repository="myorg/infrastructure", force=True), check=True)
+    assert checked["changed"] is True and checked["scan"] is None
+    assert posts(vendor) == 1
+
+
+def test_gate_failure_fails_the_task_with_counts(run, vendor):
+    vendor.summary = {"total": 4, "critical": 1, "high": 3, "medium": 0, "low": 0, "info": 0}
+    result = run(scan_run, dict(repository="repo_a", fail_on="high"))
+    assert result["failed"] is True and result["changed"] is True
+    assert result["msg"].startswith("Scan gate of myorg/infrastructure (main): gate failed")
+    assert "1 critical, 3 high" in result["msg"]
+    assert result["scan"]["id"] == vendor.scans[0]["id"]
+
+
+def test_reports_are_written(run, vendor, tmp_path):
+    vendor.findings = [{"id": "f1", "checkId": "CKV_AWS_19", "title": "S3", "severity": "high", "status": "open",
+                        "resource": {"file": "main.tf", "line": 3}}]
+    paths = dict(sarif_path=str(tmp_path / "scan.sarif"), junit_path=str(tmp_path / "junit.xml"),
+                 markdown_path=str(tmp_path / "summary.md"))
+    result = run(scan_run, dict(repository="repo_a", **paths))
+    assert sorted(os.path.basename(p) for p in result["reports"]) == ["junit.xml", "scan.sarif", "summary.md"]
+    assert all(os.path.getsize(p) > 0 for p in paths.values())
+    assert "CKV_AWS_19" in (tmp_path / "scan.sarif").read_text()
+
+
+def test_bad_input_is_reported_before_any_request(run, vendor):
+    result = run(scan_run, dict(provider="kolega", repository="payments"))
+    assert result["failed"] is True
+    assert "scan_type" in result["msg"] and "Traceback" not in json.dumps(result)
+    assert vendor.scans == []
+
+
+def test_scan_info_lists_read_only(run, vendor):
+    vendor.add_scan(age=120)
+    vendor.add_scan(age=60, status="running")
+    result = run(scan_info, dict(repository="myorg/infrastructure"), check=True)
+    assert result["changed"] is False
+    assert [s["status"] for s in result["scans"]] == ["running", "completed"]
+    assert all("raw" in s for s in result["scans"])
+    assert result["api_calls"].get("POST") is None
+    one = run(scan_info, dict(repository="repo_a", scan_id=vendor.scans[0]["id"]))
+    assert [s["id"] for s in one["scans"]] == [vendor.scans[0]["id"]]
+
+
+def test_scan_info_unknown_scan_is_a_clean_error(run, vendor):
+    result = run(scan_info, dict(repository="repo_a", scan_id="scan_nope"))
+    assert result["failed"] is True
+    assert result["msg"] == "Get scan scan_nope of myorg/infrastructure (main): Scan not found (HTTP 404 not_found)"
