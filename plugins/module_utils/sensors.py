@@ -17,6 +17,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
+import json
 import re
 import traceback
 
@@ -100,14 +101,29 @@ def mask_config(config, placeholder=REDACTED):
 
 def register_config_secrets(module):
     """Add the secret leaves of ``config`` to the module's no_log values (idempotent)."""
-    config = module.params.get("config")
+    config = (module.params or {}).get("config")
+    if isinstance(config, str):
+        # Not yet converted to a dict (raw parameters): a JSON object string is what it will become.
+        try:
+            config = json.loads(config)
+        except ValueError:
+            config = None
     if isinstance(config, dict):
         for value in secret_values(config):
             module.no_log_values.add(value)
 
 
 class SensorModule(AnsibleModule):
-    """AnsibleModule that hides the secrets inside ``config`` from its own invocation log too."""
+    """AnsibleModule that knows the secrets inside ``config`` from the moment it reads its parameters.
+
+    Registering them right after loading (before argument validation) matters: a validation
+    error (a bad ``priority``, say) makes AnsibleModule fail with the whole invocation, config
+    included, before any module code runs.
+    """
+
+    def _load_params(self):
+        super(SensorModule, self)._load_params()
+        register_config_secrets(self)
 
     def _log_invocation(self):
         register_config_secrets(self)
