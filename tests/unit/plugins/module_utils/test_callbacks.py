@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 
+import httpx
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils import callbacks
@@ -195,3 +196,27 @@ def test_webhook_by_url(cloudgeni, platform):
 
 def test_public_endpoint_drops_credentials():
     assert callbacks.public_endpoint({"id": "wh_1", "secret": "x", "token": "y", "url": "u"}) == {"id": "wh_1", "url": "u"}
+
+
+class DropAfterCreate(FakePlatform):
+    """Acts on the first create, then drops the connection before answering."""
+
+    def __call__(self, request):
+        answer = super(DropAfterCreate, self).__call__(request)
+        if request.method == "POST" and not getattr(self, "dropped", False):
+            self.dropped = True
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return answer
+
+
+def test_dropped_create_is_not_resent_and_says_what_happened(make_adapter):
+    platform = DropAfterCreate()
+    adapter, _recorder = make_adapter("agilesec", platform)
+    manager = callbacks.AgileSecCallbacks(adapter)
+    with pytest.raises(ScanopsApiError) as caught:
+        callbacks.ensure_endpoint(manager, desired_of(), None, "on_create", "present", False)
+    assert len([r for r in platform.requests if r.method == "POST"]) == 1
+    created_id = list(platform.endpoints)[0]
+    assert "the platform did create callback endpoint 'scans-callback' (id %s)" % created_id in caught.value.describe("Ensure")
+    rerun = callbacks.ensure_endpoint(manager, desired_of(), None, "on_create", "present", False)
+    assert rerun["changed"] is False and rerun["callback_id"] == created_id

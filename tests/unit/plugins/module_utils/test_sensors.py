@@ -7,10 +7,12 @@ __metaclass__ = type
 
 import json
 
+import httpx
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils import sensors
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import InputError
+from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fake_agilesec import FakePlatform
 
 PASSWORD = "git-pass-7d1e9c3b5a"
@@ -269,3 +271,26 @@ def test_list_masks_secrets(adapter, platform):
     listed = sensors.list_sensors(adapter, "app-git")
     assert len(listed) == 1 and listed[0]["sensorConfig"]["password"] == "********"
     assert sensors.list_sensors(adapter, "other") == []
+
+
+class DropAfterCreate(FakePlatform):
+    """Creates the sensor, then drops the connection before answering."""
+
+    def __call__(self, request):
+        answer = super(DropAfterCreate, self).__call__(request)
+        if request.url.path == "/v3/scan/create" and not getattr(self, "dropped", False):
+            self.dropped = True
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return answer
+
+
+def test_dropped_create_is_not_resent(make_adapter):
+    platform = DropAfterCreate()
+    adapter, _recorder = make_adapter("agilesec", platform)
+    with pytest.raises(ScanopsApiError) as caught:
+        ensure(adapter)
+    assert len([r for r in platform.requests if r.url.path == "/v3/scan/create"]) == 1
+    sensor_id = list(platform.sensors)[0]
+    assert "the platform did create sensor 'app-git' (id %s)" % sensor_id in caught.value.describe("Ensure sensor")
+    rerun, _ = ensure(adapter)
+    assert rerun["changed"] is False and rerun["sensor_id"] == sensor_id
