@@ -90,8 +90,9 @@ def test_create_then_idempotent(agilesec, platform):
     assert first["changed"] is True
     assert callbacks.is_object_id(first["callback_id"])
     assert first["endpoint"]["headerName"] == "X-Auth" and "token" not in first["endpoint"]
-    assert first["diff"] == {"before": {}, "after": {"name": "scans-callback", "url": "https://hooks.example.com/cb",
-                                                   "authType": "api_token", "headerName": "X-Auth", "token": "********"}}
+    expected_after = {"name": "scans-callback", "url": "https://hooks.example.com/cb", "authType": "api_token",
+                      "headerName": "X-Auth", "token": "********"}
+    assert first["diff"] == {"before": {}, "after": expected_after}
     assert platform.stored_tokens[first["callback_id"]] == TOKEN
     writes_before = len(platform.writes())
     second = callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", False)
@@ -149,7 +150,7 @@ def test_unreachable_url_says_so(agilesec, platform):
 
 
 def test_ambiguous_name_lists_ids(agilesec, platform):
-    for _ in range(2):
+    for _index in range(2):
         platform.endpoints[platform.new_id()] = {"name": "dup", "url": "https://a.example.com"}
     for callback_id, endpoint in platform.endpoints.items():
         endpoint["callbackId"] = callback_id

@@ -131,7 +131,7 @@ def test_bad_options(overrides, message):
 
 
 def test_labels_are_strings_in_desired_state():
-    desired, _ = sensors.validate_sensor_params(params(labels={"env": "prod", "tier": 1, "pci": True}))
+    desired = sensors.validate_sensor_params(params(labels={"env": "prod", "tier": 1, "pci": True}))[0]
     assert desired["labels"] == {"env": "prod", "tier": "1", "pci": "true"}
 
 
@@ -152,13 +152,13 @@ def test_create_sends_documented_body_and_returns_execution(adapter, platform):
 def test_rerun_is_idempotent_with_reordered_labels_and_branches(adapter, platform):
     ensure(adapter, labels={"team": "pay", "env": "prod"})
     writes = len(platform.writes())
-    result, _ = ensure(adapter, labels={"env": "prod", "team": "pay"}, config=dict(GIT, branches=["release", "main"]))
+    result = ensure(adapter, labels={"env": "prod", "team": "pay"}, config=dict(GIT, branches=["release", "main"]))[0]
     assert result["changed"] is False and result["execution_id"] is None
     assert len(platform.writes()) == writes
 
 
 def test_check_mode_create_writes_nothing(adapter, platform):
-    result, _ = ensure(adapter, check_mode=True)
+    result = ensure(adapter, check_mode=True)[0]
     assert result["changed"] is True and result["sensor_id"] is None and result["execution_id"] is None
     assert result["diff"]["after"]["sensorConfig"]["password"] == "********"
     assert platform.writes() == []
@@ -166,7 +166,7 @@ def test_check_mode_create_writes_nothing(adapter, platform):
 
 def test_update_one_field_sends_only_it(adapter, platform):
     ensure(adapter)
-    result, _ = ensure(adapter, priority="medium")
+    result = ensure(adapter, priority="medium")[0]
     assert result["changed"] is True
     put = platform.requests[-1]
     assert put.method == "PUT" and json.loads(put.content) == {"priority": "medium"}
@@ -175,9 +175,9 @@ def test_update_one_field_sends_only_it(adapter, platform):
 
 
 def test_changed_config_sends_whole_config_with_secrets(adapter, platform):
-    created, _ = ensure(adapter)
+    created = ensure(adapter)[0]
     new = dict(GIT, branches=["main"])
-    result, _ = ensure(adapter, config=new)
+    result = ensure(adapter, config=new)[0]
     assert result["changed"] is True
     assert json.loads(platform.requests[-1].content) == {"sensorConfig": new}
     assert platform.sensors[created["sensor_id"]]["sensorConfig"]["password"] == PASSWORD
@@ -187,12 +187,12 @@ def test_changed_config_sends_whole_config_with_secrets(adapter, platform):
 
 
 def test_secret_only_change_follows_update_secrets(adapter, platform):
-    created, _ = ensure(adapter)
+    created = ensure(adapter)[0]
     rotated = dict(GIT, password="new-pass-44556677")
-    unchanged, _ = ensure(adapter, config=rotated)
+    unchanged = ensure(adapter, config=rotated)[0]
     assert unchanged["changed"] is False
     assert platform.sensors[created["sensor_id"]]["sensorConfig"]["password"] == PASSWORD
-    forced, _ = ensure(adapter, config=rotated, update_secrets="always")
+    forced = ensure(adapter, config=rotated, update_secrets="always")[0]
     assert forced["changed"] is True
     assert platform.sensors[created["sensor_id"]]["sensorConfig"]["password"] == "new-pass-44556677"
     assert "new-pass-44556677" not in json.dumps(forced)
@@ -230,11 +230,11 @@ def _endpoint(platform, name):
 
 def test_callback_by_name_or_id(adapter, platform):
     callback_id = _endpoint(platform, "prod-cb")
-    result, _ = ensure(adapter, callback="prod-cb")
+    result = ensure(adapter, callback="prod-cb")[0]
     assert json.loads([r for r in platform.requests if r.method == "POST"][0].content)["callbackId"] == callback_id
     assert ensure(adapter, callback=callback_id)[0]["changed"] is False
     other = _endpoint(platform, "other-cb")
-    moved, _ = ensure(adapter, callback="other-cb")
+    moved = ensure(adapter, callback="other-cb")[0]
     assert moved["changed"] is True and json.loads(platform.requests[-1].content) == {"callbackId": other}
     assert result["sensor"]["callbackId"] == callback_id
 
@@ -251,14 +251,14 @@ def test_unknown_callback(adapter, platform):
 
 def test_remove_and_remove_again(adapter, platform):
     ensure(adapter)
-    removed, _ = ensure(adapter, state="absent")
+    removed = ensure(adapter, state="absent")[0]
     assert removed["changed"] is True and platform.sensors == {}
     assert removed["diff"]["before"]["sensorConfig"]["password"] == "********"
     assert ensure(adapter, state="absent")[0]["changed"] is False
 
 
 def test_duplicate_names_fail(adapter, platform):
-    for _ in range(2):
+    for _index in range(2):
         sensor_id = platform.new_id()
         platform.sensors[sensor_id] = {"sensorId": sensor_id, "sensorName": "app-git", "sensorType": "GIT Sensor", "sensorConfig": {}}
     with pytest.raises(InputError, match="name: 2 sensors are named 'app-git'"):
@@ -292,5 +292,5 @@ def test_dropped_create_is_not_resent(make_adapter):
     assert len([r for r in platform.requests if r.url.path == "/v3/scan/create"]) == 1
     sensor_id = list(platform.sensors)[0]
     assert "the platform did create sensor 'app-git' (id %s)" % sensor_id in caught.value.describe("Ensure sensor")
-    rerun, _ = ensure(adapter)
+    rerun = ensure(adapter)[0]
     assert rerun["changed"] is False and rerun["sensor_id"] == sensor_id

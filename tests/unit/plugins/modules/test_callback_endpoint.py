@@ -36,6 +36,7 @@ def warning_texts(result):
         texts.append(warning if isinstance(warning, str) else json.dumps(warning))
     return texts
 
+
 TOKEN = "cbtok-5a4b3c2d1e0f99887766"
 
 

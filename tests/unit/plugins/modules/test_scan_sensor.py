@@ -37,6 +37,7 @@ def warning_texts(result):
         texts.append(warning if isinstance(warning, str) else json.dumps(warning))
     return texts
 
+
 PASSWORD = "pw-0f1e2d3c4b5a69788796"
 CONFIG = {"repositoryUrl": "https://git.example.com/a/b.git", "branches": ["main"], "username": "scanner", "password": PASSWORD}
 
