@@ -34,12 +34,15 @@ def parse_args(argv=None):
 async def serve(args):
     app, _emulator = create_app(profile=args.profile, seed=args.seed)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
+    # and without it keep-alive clients wait ~40 ms per answer (Nagle plus delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
-    # h11 is required: the connection-drop faults abort the transport of uvicorn's h11 cycle.
-    config = uvicorn.Config(app, http="h11", lifespan="on", access_log=False, log_level=args.log_level,
+    # The connection-drop faults abort the transport of uvicorn's request cycle; both of uvicorn's
+    # HTTP implementations expose it. httptools (a C parser) roughly doubles throughput when installed.
+    config = uvicorn.Config(app, http=http_implementation(), lifespan="on", access_log=False, log_level=args.log_level,
                             timeout_keep_alive=30, server_header=False, date_header=True)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
@@ -55,8 +58,26 @@ async def serve(args):
     return 0
 
 
+def http_implementation():
+    try:
+        import httptools  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def install_fast_loop():
+    """Use uvloop when it is installed (uvicorn's own choice), since serve() runs its own loop."""
+    try:
+        import uvloop  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def main(argv=None):
     args = parse_args(argv)
+    install_fast_loop()
     try:
         return asyncio.run(serve(args))
     except KeyboardInterrupt:

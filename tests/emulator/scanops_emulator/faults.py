@@ -190,6 +190,11 @@ class EmulatorMiddleware:
             body, headers = vendor_error(vendor, code, method, path, fault["retry_after"])
             await self._answer(recording_send, code, body, headers)
         elif kind == "drop_before":
+            # Read the request first: closing with unread bytes makes the kernel answer with a RST
+            # instead of a FIN, and clients would see a reset rather than a silent close.
+            message = {"more_body": True}
+            while message.get("more_body") and message.get("type") != "http.disconnect":
+                message = await receive()
             if not abort_connection(send):
                 raise RuntimeError("emulator fault: connection drop requested")
         elif kind == "drop_after":

@@ -140,7 +140,7 @@ class Scan:
         return min(100, int(round(counts["CRITICAL"] * 10 + counts["HIGH"] * 4 + counts["MEDIUM"] * 1.5 + counts["LOW"] * 0.2)))
 
     def vuln_id(self, index):
-        return "vuln-%s-%05d" % (self.id[4:], index)
+        return "vuln-%s-%05d" % (self.id[4:] if self.id.startswith("scn-") else self.id, index)
 
     def vulnerability(self, index):
         cve, severity, cvss, package, version, fixed, scanner = self.base(index)
@@ -377,11 +377,10 @@ def envelope(request, path, items, total, page, limit):
 
 
 def sort_spec(request, allowed, default):
-    spec = request.query_params.get("sort") or default
-    field, _, direction = spec.partition(":")
-    direction = direction or "asc"
-    if field not in allowed or direction not in ("asc", "desc"):
-        raise invalid("sort", "Sort must be <field>:<asc|desc> with field one of: %s" % ", ".join(allowed))
+    """``field:asc|desc``; an unknown field falls back to the default order (the page's own example sends ``sort=string``)."""
+    field, _, direction = (request.query_params.get("sort") or default).partition(":")
+    if field not in allowed:
+        field, _, direction = default.partition(":")
     return field, direction == "desc"
 
 
@@ -493,13 +492,15 @@ async def delete_scan(scan_id: str, request: Request):
 async def upload_scan(request: Request):
     store = store_of(request, "sensor")
     body = await json_body(request)
-    image = body.get("image")
-    if not isinstance(image, dict) or not image.get("name"):
-        raise invalid("image.name", "Required")
+    image = body.get("image", {})
+    if not isinstance(image, dict):
+        raise invalid("image", "Expected object, received %s" % type(image).__name__)
     vulnerabilities = body.get("vulnerabilities", [])
-    if not isinstance(vulnerabilities, list) or any(not isinstance(item, dict) or not item.get("cveId") for item in vulnerabilities):
-        raise invalid("vulnerabilities", "Each vulnerability needs a cveId")
-    reference = "%s:%s" % (image["name"], image.get("tag") or "latest")
+    if not isinstance(vulnerabilities, list) or any(not isinstance(item, dict) for item in vulnerabilities):
+        raise invalid("vulnerabilities", "Expected array of objects")
+    # Sensors may send partial envelopes (the page's own example has empty objects): keep what names a CVE.
+    vulnerabilities = [item for item in vulnerabilities if isinstance(item.get("cveId"), str) and item["cveId"]]
+    reference = "%s:%s" % (image.get("name") or "sensor-upload/unnamed", image.get("tag") or "latest")
     if image.get("digest"):
         reference += "@" + image["digest"]
     scanners = [item.get("name", "trivy") for item in body.get("scanners", []) if isinstance(item, dict)] or ["trivy"]
@@ -575,9 +576,9 @@ async def list_vulnerabilities(request: Request):
 
 
 def parse_vuln_id(store, vuln_id):
-    match = re.match(r"^vuln-([a-z0-9]+)-(\d+)$", vuln_id)
+    match = re.match(r"^vuln-(.+)-(\d+)$", vuln_id)
     if match:
-        scan = store.scans.get("scn-" + match.group(1))
+        scan = store.scans.get("scn-" + match.group(1)) or store.scans.get(match.group(1))
         index = int(match.group(2))
         if scan is not None and not scan.deleted and index < scan.count and scan.status(time.time()) == "COMPLETE":
             return scan, index

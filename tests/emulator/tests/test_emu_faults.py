@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Injected faults: real connection drops, vendor-shaped 5xx/429, latency, malformed JSON; the request log."""
+
+import json
+import time
+
+import httpx
+import pytest
+
+from emu_helpers import (AGILESEC, CG, CLOUDGENI, HARBORGUARD, HARBORGUARD_KEY, HG, KO, KOLEGA, PENAXTRA, PENAXTRA_AWS, PENAXTRA_TOKEN, PX)
+
+SCANS = CG + "/repositories/repo_def456/scans"
+# A dropped connection surfaces as one of these (never as an HTTP status).
+CONNECTION_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError)
+
+
+def scan_total(http):
+    return http.get(SCANS, headers=CLOUDGENI).json()["pagination"]["total"]
+
+
+def test_drop_after_the_server_acted_leaves_exactly_one_scan(emulator_url, http, admin):
+    admin.add_fault("drop_after", vendor="cloudgeni", method="POST", path="*/repositories/*/scans", count=1)
+    with httpx.Client(base_url=emulator_url, timeout=5.0) as client:
+        with pytest.raises(CONNECTION_ERRORS):
+            client.post(SCANS, json={"branch": "main"}, headers=CLOUDGENI)
+    assert scan_total(http) == 1
+    # The scan the client never heard about blocks a second one, as on the real service.
+    retry = http.post(SCANS, json={"branch": "main"}, headers=CLOUDGENI)
+    assert retry.status_code == 409 and retry.json()["details"]["existingScanId"].startswith("scan_")
+    assert scan_total(http) == 1
+    logged = admin.requests(vendor="cloudgeni", method="POST")["items"]
+    assert [entry["fault"] for entry in logged] == ["drop_after", None]
+    assert logged[0]["status"] == 201
+
+
+def test_drop_before_the_server_acted_changes_nothing(emulator_url, http, admin):
+    admin.add_fault("drop_before", vendor="cloudgeni", method="POST", path="/api/v1/organizations/*/repositories/*/scans", count=1)
+    with httpx.Client(base_url=emulator_url, timeout=5.0) as client:
+        with pytest.raises(CONNECTION_ERRORS):
+            client.post(SCANS, json={}, headers=CLOUDGENI)
+    assert scan_total(http) == 0
+    assert http.post(SCANS, json={}, headers=CLOUDGENI).status_code == 201
+    assert scan_total(http) == 1
+
+
+def test_server_errors_use_each_vendors_body(http, admin):
+    admin.add_fault("error", vendor="*", method="GET", path="*", status=503, count=5)
+    repo_id = "11601e5e-8f4b-42e4-a031-b3c4c9ae10fd"
+    answers = {
+        "cloudgeni": http.get(CG + "/repositories", headers=CLOUDGENI),
+        "kolega": http.get(KO + "/repositories/%s" % repo_id, headers=KOLEGA),
+        "agilesec": http.get("/agilesec/v3/sensors", headers=AGILESEC),
+        "harborguard": http.get(HG + "/scans", headers=HARBORGUARD),
+        "penaxtra": http.get(PX + "/cloud-posture-runs", headers=PENAXTRA),
+    }
+    assert {vendor: answer.status_code for vendor, answer in answers.items()} == dict.fromkeys(answers, 503)
+    assert answers["cloudgeni"].json() == {"error": "service_unavailable", "message": "Service unavailable", "details": {}}
+    assert answers["kolega"].json() == {"detail": {"detail": "Service unavailable", "error_code": "INTERNAL_ERROR"}}
+    assert answers["agilesec"].json() == {"status": "failed", "message": "Service unavailable."}
+    assert answers["harborguard"].json() == {"error": {"code": "SERVICE_UNAVAILABLE", "message": "Service unavailable", "issues": []}}
+    assert answers["penaxtra"].json() == {"error": "service_unavailable"}
+    assert http.get(CG + "/repositories", headers=CLOUDGENI).status_code == 200
+    admin.add_fault("error", vendor="penaxtra", method="POST", path="/api/v2/cloud-posture-runs", status=502, count=1)
+    failed = http.post(PX + "/cloud-posture-runs", json={"integration_id": PENAXTRA_AWS}, headers=PENAXTRA)
+    assert (failed.status_code, failed.json()) == (502, {"error": "enqueue_failed"})
+
+
+def test_rate_limit_faults_carry_the_vendor_hint(http, admin):
+    admin.add_fault("rate_limit", vendor="harborguard", method="POST", path="/api/scans", retry_after=7, count=1)
+    limited = http.post(HG + "/scans", json={"image": "ghcr.io/acme/api:1.4.7"}, headers=HARBORGUARD)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
+    assert limited.json()["error"]["code"] == "RATE_LIMITED"
+    admin.add_fault("rate_limit", vendor="cloudgeni", retry_after=9, count=1)
+    limited = http.get(CG + "/repositories", headers=CLOUDGENI)
+    assert limited.json() == {"error": "rate_limited", "message": "Rate limit exceeded", "details": {"retryAfterSeconds": 9}}
+    admin.add_fault("rate_limit", vendor="penaxtra", retry_after=0, count=1)
+    breaker = http.get(PX + "/cloud-posture-runs", headers=PENAXTRA)
+    assert breaker.status_code == 429 and breaker.json()["retry_after_seconds"] == 0
+
+
+def test_latency_probability_and_malformed_json(http, admin):
+    fault = admin.add_fault("latency", vendor="harborguard", method="GET", path="/api/scans", latency_ms=300)
+    started = time.monotonic()
+    assert http.get(HG + "/scans", headers=HARBORGUARD).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    admin.remove_fault(fault["id"])
+    admin.add_fault("error", vendor="harborguard", status=500, probability=0.0)
+    assert all(http.get(HG + "/scans", headers=HARBORGUARD).status_code == 200 for _ in range(5))
+    admin.clear_faults()
+    admin.add_fault("malformed_json", vendor="harborguard", method="POST", path="/api/scans", count=1)
+    broken = http.post(HG + "/scans", json={"image": "ghcr.io/acme/api:3.0.0"}, headers=HARBORGUARD)
+    assert broken.status_code == 202
+    with pytest.raises(ValueError):
+        json.loads(broken.text)
+    found = http.get(HG + "/scans", params={"search": "ghcr.io/acme/api:3.0.0"}, headers=HARBORGUARD).json()
+    assert found["meta"]["total"] == 1
+
+
+def test_request_log_counts_endpoints_and_never_stores_credentials(http, admin):
+    admin.clear_requests()
+    for _ in range(3):
+        http.get(CG + "/repositories", headers=CLOUDGENI)
+    http.get(HG + "/scans", headers={"Authorization": "Bearer " + HARBORGUARD_KEY})
+    http.get(PX + "/cloud-posture-runs", params={"note": "x"}, headers={"Authorization": "Bearer " + PENAXTRA_TOKEN})
+    log = admin.requests()
+    assert log["counters"]["GET /cloudgeni/api/v1/organizations/{org_id}/repositories"] == 3
+    penaxtra = admin.requests(vendor="penaxtra")["items"]
+    assert len(penaxtra) == 1 and penaxtra[0]["query"] == "note=x" and penaxtra[0]["status"] == 200 and penaxtra[0]["timestamp"]
+    dumped = json.dumps(log)
+    for secret in (CLOUDGENI["X-CLOUDGENI-API-KEY"], HARBORGUARD_KEY, PENAXTRA_TOKEN):
+        assert secret not in dumped
+    admin.clear_requests()
+    assert admin.requests(vendor="cloudgeni")["total"] == 0
