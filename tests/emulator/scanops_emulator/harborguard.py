@@ -378,9 +378,9 @@ def envelope(request, path, items, total, page, limit):
 
 def sort_spec(request, allowed, default):
     """``field:asc|desc``; an unknown field falls back to the default order (the page's own example sends ``sort=string``)."""
-    field, _, direction = (request.query_params.get("sort") or default).partition(":")
+    field, _colon, direction = (request.query_params.get("sort") or default).partition(":")
     if field not in allowed:
-        field, _, direction = default.partition(":")
+        field, _colon, direction = default.partition(":")
     return field, direction == "desc"
 
 

@@ -24,6 +24,12 @@ class EmulatorStartError(RuntimeError):
     """The emulator exited or stayed silent instead of printing its ready line."""
 
 
+def drain(lines):
+    """Keep reading the child's output after the ready line so its pipe never fills up."""
+    while lines.get()[1] is not None:
+        continue
+
+
 def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None):
     """Start serve.py; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
     command = [python or sys.executable, SERVE, "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
@@ -46,7 +52,7 @@ def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.
                 raise EmulatorStartError("emulator exited with %s before it was ready: %s" % (process.wait(), "".join(errors)[-2000:]))
             if tag == "out" and line.startswith(READY_PREFIX):
                 base_url = line[len(READY_PREFIX):].strip()
-                threading.Thread(target=lambda: [None for _ in iter(lines.get, None)], daemon=True).start()
+                threading.Thread(target=drain, args=(lines,), daemon=True).start()
                 return process, base_url
     except queue.Empty:
         stop_emulator(process)

@@ -213,7 +213,7 @@ class Emulator:
         return "%s-%s-%s-%s-%s" % (raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:])
 
     def new_token(self, alphabet, length):
-        return "".join(self.rng.choice(alphabet) for _ in range(length))
+        return "".join(self.rng.choice(alphabet) for _position in range(length))
 
     # ------------------------------------------------------------------ scheduler
     def at(self, due, callback):

@@ -41,9 +41,9 @@ def test_cloudgeni_rate_limits(http, admin):
     body = limited.json()
     assert body["error"] == "rate_limited" and body["message"] == "Rate limit exceeded" and 0 < body["details"]["retryAfterSeconds"] <= 60
     assert "retry-after" not in limited.headers and not any(name.startswith("x-ratelimit") for name in limited.headers)
-    statuses = [http.get(CG + "/repositories/repo_abc/scans/scan_xyz", headers=CLOUDGENI).status_code for _ in range(4)]
+    statuses = [http.get(CG + "/repositories/repo_abc/scans/scan_xyz", headers=CLOUDGENI).status_code for _attempt in range(4)]
     assert statuses == [200, 200, 200, 429]
-    findings = [http.get(CG + "/repositories/repo_abc/scans/scan_xyz/findings", headers=CLOUDGENI).status_code for _ in range(2)]
+    findings = [http.get(CG + "/repositories/repo_abc/scans/scan_xyz/findings", headers=CLOUDGENI).status_code for _attempt in range(2)]
     assert findings == [200, 429]
     admin.limits("cloudgeni", enabled=False)
     assert http.get(CG + "/repositories/repo_abc/scans/scan_xyz", headers=CLOUDGENI).status_code == 200
@@ -187,13 +187,13 @@ def test_penaxtra_request_errors(http):
 
 def test_penaxtra_manual_run_cap_and_token_bucket(http, admin):
     admin.limits("penaxtra", requests_per_window=60, burst=5)
-    runs = [http.post(PX + "/cloud-posture-runs", json={"integration_id": PENAXTRA_AWS}, headers=PENAXTRA) for _ in range(3)]
+    runs = [http.post(PX + "/cloud-posture-runs", json={"integration_id": PENAXTRA_AWS}, headers=PENAXTRA) for _attempt in range(3)]
     assert [answer.status_code for answer in runs] == [202, 202, 429]
     capped = runs[-1]
     assert capped.json()["error"] == "rate_limited" and 86000 < capped.json()["retry_after_seconds"] <= 86400
     assert capped.headers["retry-after"] == str(capped.json()["retry_after_seconds"])
     assert runs[0].headers["x-ratelimit-limit"] == "60" and runs[0].headers["x-ratelimit-remaining"] == "4"
-    answers = [http.get(PX + "/cloud-posture-runs", headers=PENAXTRA) for _ in range(3)]
+    answers = [http.get(PX + "/cloud-posture-runs", headers=PENAXTRA) for _attempt in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 429]
     body = answers[-1].json()
     assert body == {"error": "rate_limited", "retry_after_seconds": body["retry_after_seconds"], "limit": 60, "window": "60s"}

@@ -86,7 +86,7 @@ def test_latency_probability_and_malformed_json(http, admin):
     assert time.monotonic() - started >= 0.3
     admin.remove_fault(fault["id"])
     admin.add_fault("error", vendor="harborguard", status=500, probability=0.0)
-    assert all(http.get(HG + "/scans", headers=HARBORGUARD).status_code == 200 for _ in range(5))
+    assert all(http.get(HG + "/scans", headers=HARBORGUARD).status_code == 200 for _attempt in range(5))
     admin.clear_faults()
     admin.add_fault("malformed_json", vendor="harborguard", method="POST", path="/api/scans", count=1)
     broken = http.post(HG + "/scans", json={"image": "ghcr.io/acme/api:3.0.0"}, headers=HARBORGUARD)
@@ -99,7 +99,7 @@ def test_latency_probability_and_malformed_json(http, admin):
 
 def test_request_log_counts_endpoints_and_never_stores_credentials(http, admin):
     admin.clear_requests()
-    for _ in range(3):
+    for _attempt in range(3):
         http.get(CG + "/repositories", headers=CLOUDGENI)
     http.get(HG + "/scans", headers={"Authorization": "Bearer " + HARBORGUARD_KEY})
     http.get(PX + "/cloud-posture-runs", params={"note": "x"}, headers={"Authorization": "Bearer " + PENAXTRA_TOKEN})
