@@ -5,6 +5,7 @@
 import json
 import os
 
+import httpx
 import jsonschema
 import pytest
 
@@ -140,3 +141,14 @@ def test_kolega_errors_quota_and_scopes(http, admin):
     allowed = http.post(KO + "/repositories/%s/scans" % repo_id, json={"scan_type": "sbom_scan"}, headers=KOLEGA)
     assert allowed.status_code == 202
     assert http.get(KO + "/quotas/balance", headers=KOLEGA).json()["sast_scans"]["used"] == 1
+
+
+def test_the_contract_hook_rejects_bodies_off_the_schema(kolega_contract):
+    """The hook on every ``http`` client really validates: a body missing required fields fails."""
+    request = httpx.Request("GET", "http://127.0.0.1/kolega/api/v1/quotas/balance")
+    with pytest.raises(jsonschema.ValidationError):
+        kolega_contract(httpx.Response(200, json={"period_start": "2026-01-01T00:00:00Z"}, request=request))
+    error = httpx.Request("GET", "http://127.0.0.1/kolega/api/v1/repositories/x")
+    with pytest.raises(jsonschema.ValidationError):
+        kolega_contract(httpx.Response(404, json={"detail": "Repository not found"}, request=error))
+    kolega_contract(httpx.Response(404, json={"detail": {"detail": "Repository not found", "error_code": "NOT_FOUND"}}, request=error))
