@@ -216,7 +216,7 @@ class Store:
             scan_id = "scn-3kp9q1" if reference == "ghcr.io/acme/api:1.4.7" else None
             created = base + day * 86400
             plan = {"queued_seconds": 2, "running_seconds": 38.211, "outcome": "completed", "finding_count": 12 + day * 3}
-            scan = self.add_scan(reference, ["trivy", "grype"], plan, created, scan_id=scan_id)
+            scan = self.add_scan(reference, ["trivy", "grype"], plan, created, scan_id=scan_id, notify=False)
             if scan_id:
                 scan.image["tagId"] = "tag-abc"
                 scan.fixed_score = ("B", 47)
@@ -248,12 +248,12 @@ class Store:
                                 "digest": digest or "sha256:" + hashlib.sha256(("%d:%s" % (self.emulator.seed, key)).encode()).hexdigest()}
         return self.images[key]
 
-    def add_scan(self, reference, scanners, plan, created, scan_id=None, explicit=None):
+    def add_scan(self, reference, scanners, plan, created, scan_id=None, explicit=None, notify=True):
         image = self.add_image(reference)
         scan_id = scan_id or "scn-" + self.emulator.new_token("abcdefghijkmnpqrstuvwxyz0123456789", 6)
         scan = Scan(self, scan_id, image, scanners, Timeline(created, plan), plan["finding_count"], explicit)
         self.scans[scan_id] = scan
-        if scan.timeline.ended > time.time():
+        if notify:
             self.emulator.at(scan.timeline.ended, lambda now: self.on_scan_end(scan))
         return scan
 

@@ -102,7 +102,10 @@ def test_cloudgeni_scan_completed_webhook(http, admin, receiver):  # pylint: dis
     assert denied.status_code == 403
     hook = http.post(CG + "/webhooks", json={"url": receiver.url + "/cg", "events": ["scan.completed"], "secret": "whsec"}, headers=CLOUDGENI)
     assert hook.status_code == 201 and hook.json()["id"].startswith("wh_") and "secret" not in hook.json()
+    # Zero durations: the scan is complete on creation and the webhook still goes out.
+    admin.config("cloudgeni", queued_seconds=0, running_seconds=0)
     scan = http.post(CG + "/repositories/repo_abc123/scans", json={}, headers=CLOUDGENI).json()
+    assert scan["status"] == "completed"
     wait_for(receiver.posts)
     post = receiver.posts()[0]
     payload = json.loads(post["body"])
