@@ -63,7 +63,7 @@ for suite in "${suites[@]}"; do
         units) dir="tests/unit" ;;
         integration|faults) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
-        molecule) dir="extensions/molecule" ;;
+        molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;
         *) dir="." ;;
       esac
