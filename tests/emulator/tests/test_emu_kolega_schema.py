@@ -98,6 +98,7 @@ def test_every_kolega_path_answers_its_documented_schema(http, admin, openapi): 
     prs = check(http.post(fix_path + "/pull-requests", json={"title": "Fix SQL injection"}, headers=KOLEGA),
                 "POST", "/api/v1/repositories/{repository_id}/fixes/{fix_id}/pull-requests", 201)
     assert prs["pull_requests"][0]["pr_url"].startswith("https://github.com/acme/payments-api/pull/")
+    admin.config("kolega", running_seconds=5)  # the refined run stays cancellable for the next call
     refined = check(http.post(fix_path + "/refine", json={"instructions": "Also add a test"}, headers=KOLEGA),
                     "POST", "/api/v1/repositories/{repository_id}/fixes/{fix_id}/refine", 200)
     assert refined["status"] in ("pending", "running")

@@ -22,7 +22,7 @@ def observed(fetch, terminal, timeout=10.0):
 
 
 def test_cloudgeni_lifecycle_and_summary_matches_findings(http, admin):
-    admin.config("cloudgeni", queued_seconds=0.2, running_seconds=0.3)
+    admin.config("cloudgeni", queued_seconds=0.3, running_seconds=0.5)
     scan = http.post(CG + "/repositories/repo_abc123/scans", json={"type": "full"}, headers=CLOUDGENI).json()
     path = CG + "/repositories/repo_abc123/scans/" + scan["id"]
     assert observed(lambda: http.get(path, headers=CLOUDGENI).json()["status"], ("completed", "failed")) == ["queued", "running", "completed"]
@@ -46,7 +46,7 @@ def test_cloudgeni_lifecycle_and_summary_matches_findings(http, admin):
 
 def test_kolega_progress_and_partial_failure(http, admin):
     repo = next(item for item in http.get(KO + "/repositories", headers=KOLEGA).json()["items"] if item["name"] == "data-pipeline")
-    admin.scope("kolega", repo["id"], queued_seconds=0.1, running_seconds=0.6, outcome="partial_failure")
+    admin.scope("kolega", repo["id"], queued_seconds=0.3, running_seconds=0.8, outcome="partial_failure")
     batch = http.post(KO + "/repositories/%s/scans" % repo["id"], json={"scan_type": "secrets_scan"}, headers=KOLEGA).json()
     path = KO + "/repositories/%s/scans/%s/progress" % (repo["id"], batch["batch_id"])
     percents = []
@@ -64,7 +64,7 @@ def test_kolega_progress_and_partial_failure(http, admin):
 
 
 def test_agilesec_execution_states(http, admin):
-    admin.config("agilesec", queued_seconds=0.2, running_seconds=0.3)
+    admin.config("agilesec", queued_seconds=0.3, running_seconds=0.5)
     created = http.post(AS + "/scan/create", json={"sensorType": "Artifactory Sensor", "sensorName": "artifacts",
                                                    "sensorConfig": {"url": "https://artifactory.acme.example", "token": "abc"},
                                                    "priority": "low"}, headers=AGILESEC).json()
@@ -76,7 +76,7 @@ def test_agilesec_execution_states(http, admin):
 
 
 def test_harborguard_states_grade_and_triage(http, admin):
-    admin.config("harborguard", queued_seconds=0.15, running_seconds=0.3, finding_count=40)
+    admin.config("harborguard", queued_seconds=0.3, running_seconds=0.5, finding_count=40)
     scan_id = http.post(HG + "/scans", json={"image": "ghcr.io/acme/api:1.4.8", "scanners": ["trivy", "grype"]}, headers=HARBORGUARD).json()["scanId"]
     seen = observed(lambda: http.get(HG + "/scans/%s/status" % scan_id, headers=HARBORGUARD).json()["data"]["status"], ("COMPLETE", "FAILED"))
     assert seen == ["QUEUED", "IN_PROGRESS", "COMPLETE"]
