@@ -58,7 +58,7 @@ ROWS_LOCK = threading.Lock()
 CASES = []
 RUNNERS = []
 
-TRACEBACK_MARKERS = ("Traceback (most recent call last)", "MODULE FAILURE", "Exception ignored in")
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", "MODULE FAILURE", "Exception ignored in", "HUNG: no result")
 
 
 def module_exists(name):
@@ -220,11 +220,11 @@ class ModuleRun:
         if self.traceback:
             return "CRASH rc=%s stdout=%r stderr=%r" % (self.returncode, self.stdout[-600:], self.stderr[-600:])
         if self.failed:
-            return "failed: %s" % self.msg
-        return "ok changed=%s" % self.changed
+            return "failed (%.1f s): %s" % (self.elapsed, self.msg)
+        return "ok (%.1f s) changed=%s" % (self.elapsed, self.changed)
 
 
-def run_module(name, args, check_mode=False, timeout=150):
+def run_module(name, args, check_mode=False, timeout=90):
     """Run ``plugins/modules/<name>.py`` as its own Python process, the way Ansible's debug mode does."""
     module_args = dict(args)
     if check_mode:
@@ -233,9 +233,20 @@ def run_module(name, args, check_mode=False, timeout=150):
     env = dict(os.environ)
     env.pop("SCANOPS_API_KEY", None)
     started = time.monotonic()
-    completed = subprocess.run([sys.executable, "-m", "%s.%s" % (MODULE_PACKAGE, name), payload], env=env,
-                               capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        completed = subprocess.run([sys.executable, "-m", "%s.%s" % (MODULE_PACKAGE, name), payload], env=env,
+                                   capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        # A hang is a defect like a crash: report it with whatever the module printed.
+        return ModuleRun(name, module_args, None, _text(exc.stdout), "HUNG: no result after %d s\n%s" % (timeout, _text(exc.stderr)),
+                         time.monotonic() - started)
     return ModuleRun(name, module_args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
+
+
+def _text(data):
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""
 
 
 # ---------------------------------------------------------------------------------------------
