@@ -20,6 +20,7 @@ artifacts="$root/artifacts"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-demo.XXXXXX")
 emulator_pid=""
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [ -n "$emulator_pid" ]; then
     kill "$emulator_pid" 2>/dev/null || true

@@ -14,6 +14,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 python=$(command -v python3 || command -v python)
 work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-molecule.XXXXXX")
 emulator_pid=""
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   if [ -n "$emulator_pid" ]; then
     kill "$emulator_pid" 2>/dev/null || true
