@@ -26,6 +26,11 @@ tar -C "$root" --exclude=./.git --exclude=./.venv --exclude='__pycache__' --excl
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# The vendor pages (the specification the emulator tests check against) sit beside the checkout.
+if [ -z "${SCANOPS_VENDOR_DOCS:-}" ] && [ -d "$root/../shared/vendor-docs" ]; then
+  SCANOPS_VENDOR_DOCS=$(cd "$root/../shared/vendor-docs" && pwd)
+  export SCANOPS_VENDOR_DOCS
+fi
 
 summary=()
 run_suite() {
