@@ -87,7 +87,8 @@ for entry in "${scenarios[@]}"; do
   echo
   echo "==================== molecule: $role ($scenario) ===================="
   started=$SECONDS
-  if (cd "$root/roles/$role" && molecule test --scenario-name "$scenario"); then
+  # reset first: molecule remembers a finished prepare step between runs and would skip it.
+  if (cd "$root/roles/$role" && molecule reset --scenario-name "$scenario" >/dev/null 2>&1; molecule test --scenario-name "$scenario"); then
     results+=("$role/$scenario: passed ($((SECONDS - started)) s)")
   else
     results+=("$role/$scenario: FAILED ($((SECONDS - started)) s)")
