@@ -23,11 +23,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.scanops.security.plugins.module_utils.common import (
-    build_adapter,
-    fail_with_error,
-    scanops_argument_spec,
-)
+from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
@@ -47,11 +43,14 @@ FILTER_OPTIONS = ("severity", "status", "rule_id", "cve", "package", "path", "id
 _CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 
 
-# -- argument specs (documented in the two modules) ---------------------------------------------
-def finding_argument_spec(status_filter_option):
-    """Shared options, the scope and the filters; the status filter is named per module."""
-    spec = scanops_argument_spec()
-    spec.update(
+# -- argument spec -------------------------------------------------------------------------------
+def finding_selection_spec():
+    """The scope and filter options finding_info and finding_status share.
+
+    Documented in the ``scanops.security.findings`` fragment; each module adds its own status
+    filter (``status`` or ``current_status``), which the modules describe differently.
+    """
+    return dict(
         repository=dict(type="str"),
         scan_id=dict(type="str", aliases=["scan_batch_id"]),
         image=dict(type="str"),
@@ -62,25 +61,6 @@ def finding_argument_spec(status_filter_option):
         path=dict(type="str"),
         ids=dict(type="list", elements="str"),
     )
-    spec[status_filter_option] = dict(type="list", elements="str")
-    return spec
-
-
-def finding_info_argument_spec():
-    spec = finding_argument_spec("status")
-    spec.update(limit=dict(type="int"))
-    return spec
-
-
-def finding_status_argument_spec():
-    spec = finding_argument_spec("current_status")
-    spec.update(
-        status=dict(type="str", required=True),
-        note=dict(type="str"),
-        assignee=dict(type="str"),
-        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
-    )
-    return spec
 
 
 # -- selection ---------------------------------------------------------------------------------

@@ -14,16 +14,13 @@ description:
   - "Scopes: a CloudGeni scan (O(repository) and O(scan_id)); a Kolega repository (O(repository)), optionally one
     scan batch (O(scan_id)); HarborGuard vulnerabilities, optionally of one image (O(image)) or scan (O(scan_id));
     Penaxtra findings, optionally of one scan (O(scan_id))."
-  - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and
-    status; HarborGuard severity, status, package and CVE; Penaxtra severity). Every filter is applied again by the
-    module, so lists with several values work everywhere.
-  - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty result.
   - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
   - The module never changes anything.
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
+  - scanops.security.findings
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -39,31 +36,6 @@ attributes:
   platform:
     platforms: all
 options:
-  repository:
-    description:
-      - CloudGeni (required there) and Kolega (required there), the repository, by id, name or full name (C(owner/repo)).
-      - The value is tried as an id first; when the vendor answers 404 it is looked up by name, which fails
-        when the name matches several repositories.
-    type: str
-  scan_id:
-    description:
-      - The scan whose findings are listed.
-      - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
-        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
-        Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
-        filter as planned (an assumption, see C(docs/assumptions.md)).
-    type: str
-    aliases: [scan_batch_id]
-  image:
-    description:
-      - HarborGuard only, the image whose vulnerabilities are listed (the vendor's C(image) filter).
-    type: str
-  severity:
-    description:
-      - Only findings of these normalized severities.
-    type: list
-    elements: str
-    choices: [critical, high, medium, low, info]
   status:
     description:
       - Only findings in these statuses, each a normalized status (V(open), V(acknowledged), V(in_progress),
@@ -71,40 +43,12 @@ options:
       - A status the provider does not have is an error that lists the ones it has.
     type: list
     elements: str
-  rule_id:
-    description:
-      - Only findings of these rules, compared without regard to case. CloudGeni check id (C(CKV_AWS_19)),
-        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or control id.
-    type: list
-    elements: str
-  cve:
-    description:
-      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (SBOM findings, a CVE id in the check id, title or message).
-    type: list
-    elements: str
-  package:
-    description:
-      - Only findings in these packages. HarborGuard only (C(package)).
-    type: list
-    elements: str
-  path:
-    description:
-      - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
-        CloudGeni (the resource's file) and Kolega (C(file_path)).
-    type: str
-  ids:
-    description:
-      - Only the findings with these ids. Ids not found in the scope are reported in a warning.
-      - With O(ids), only the scope goes to the vendor; the other filters are applied by the module.
-      - Penaxtra lists only its 200 newest findings; ids older than that are read one by one.
-    type: list
-    elements: str
   limit:
     description:
       - Return at most this many findings; listing stops at the page that reaches it.
     type: int
 notes:
-  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
+  - Ids in O(ids) that are not in the scope are reported in a warning.
 seealso:
   - module: scanops.security.finding_status
 '''
@@ -190,14 +134,18 @@ api_calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.scanops.security.plugins.module_utils.findings import (
-    finding_info_argument_spec,
-    run_finding_info,
-)
+from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.findings import finding_selection_spec, run_finding_info
 
 
 def main():
-    module = AnsibleModule(argument_spec=finding_info_argument_spec(), supports_check_mode=True)
+    argument_spec = scanops_argument_spec()
+    argument_spec.update(finding_selection_spec())
+    argument_spec.update(
+        status=dict(type="list", elements="str"),
+        limit=dict(type="int"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_info(module)
 
 

@@ -26,6 +26,7 @@ author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
+  - scanops.security.findings
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -68,70 +69,14 @@ options:
         to all of them together.
     type: int
     default: 8
-  repository:
-    description:
-      - CloudGeni (required there) and Kolega (required there), the repository, by id, name or full name (C(owner/repo)).
-      - The value is tried as an id first; when the vendor answers 404 it is looked up by name, which fails
-        when the name matches several repositories.
-    type: str
-  scan_id:
-    description:
-      - Only findings of this scan.
-      - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
-        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
-        Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
-        filter as planned (an assumption, see C(docs/assumptions.md)).
-    type: str
-    aliases: [scan_batch_id]
-  image:
-    description:
-      - HarborGuard only, only vulnerabilities of this image (the vendor's C(image) filter).
-    type: str
-  severity:
-    description:
-      - Only findings of these normalized severities.
-    type: list
-    elements: str
-    choices: [critical, high, medium, low, info]
   current_status:
     description:
       - Only findings currently in these statuses, each a normalized status or the vendor's own word, for example
         V(open) to leave findings someone already triaged alone.
     type: list
     elements: str
-  rule_id:
-    description:
-      - Only findings of these rules, compared without regard to case. CloudGeni check id, Kolega check id,
-        HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or control id.
-    type: list
-    elements: str
-  cve:
-    description:
-      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (SBOM findings, a CVE id in the check id, title or message).
-    type: list
-    elements: str
-  package:
-    description:
-      - Only findings in these packages. HarborGuard only (C(package)).
-    type: list
-    elements: str
-  path:
-    description:
-      - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
-        CloudGeni (the resource's file) and Kolega (C(file_path)).
-    type: str
-  ids:
-    description:
-      - Only the findings with these ids. An id not found in the scope fails the task before anything is written.
-      - With O(ids), only the scope goes to the vendor; the other filters are applied by the module.
-    type: list
-    elements: str
 notes:
-  - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and status,
-    HarborGuard severity, status, package and CVE, Penaxtra severity); every filter is applied again by the module.
-  - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty selection.
-  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
-    Select older ones with O(ids).
+  - An id in O(ids) that is not in the scope fails the task before anything is written.
   - The counts are under RV(counts) because C(changed) and C(failed) are reserved result keys in Ansible.
 seealso:
   - module: scanops.security.finding_info
@@ -245,14 +190,25 @@ api_calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
-    finding_status_argument_spec,
+    DEFAULT_CONCURRENCY,
+    finding_selection_spec,
     run_finding_status,
 )
 
 
 def main():
-    module = AnsibleModule(argument_spec=finding_status_argument_spec(), supports_check_mode=True)
+    argument_spec = scanops_argument_spec()
+    argument_spec.update(finding_selection_spec())
+    argument_spec.update(
+        current_status=dict(type="list", elements="str"),
+        status=dict(type="str", required=True),
+        note=dict(type="str"),
+        assignee=dict(type="str"),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_status(module)
 
 

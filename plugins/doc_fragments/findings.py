@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """The finding scope and filters that finding_info and finding_status share (``findings.finding_selection_spec``).
+
+    Each module documents its own status filter and what becomes of ids not found in the scope.
+    """
+
+    DOCUMENTATION = r'''
+options:
+  repository:
+    description:
+      - CloudGeni (required there) and Kolega (required there), the repository, by id, name or full name (C(owner/repo)).
+      - The value is tried as an id first; when the vendor answers 404 it is looked up by name, which fails
+        when the name matches several repositories.
+    type: str
+  scan_id:
+    description:
+      - Only findings of this scan.
+      - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
+        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
+        Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
+        filter as planned (an assumption, see C(docs/assumptions.md)).
+    type: str
+    aliases: [scan_batch_id]
+  image:
+    description:
+      - HarborGuard only, only vulnerabilities of this image (the vendor's C(image) filter).
+    type: str
+  severity:
+    description:
+      - Only findings of these normalized severities.
+    type: list
+    elements: str
+    choices: [critical, high, medium, low, info]
+  rule_id:
+    description:
+      - Only findings of these rules, compared without regard to case. CloudGeni check id (C(CKV_AWS_19)),
+        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or control id.
+    type: list
+    elements: str
+  cve:
+    description:
+      - Only findings about these CVE ids. HarborGuard (C(cveId)) and Kolega (SBOM findings, a CVE id in the check id, title or message).
+    type: list
+    elements: str
+  package:
+    description:
+      - Only findings in these packages. HarborGuard only (C(package)).
+    type: list
+    elements: str
+  path:
+    description:
+      - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
+        CloudGeni (the resource's file) and Kolega (C(file_path)).
+    type: str
+  ids:
+    description:
+      - Only the findings with these ids.
+      - With O(ids), only the scope goes to the vendor; the other filters are applied by the module.
+      - Penaxtra lists only its 200 newest findings; ids older than that are read one by one.
+    type: list
+    elements: str
+notes:
+  - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and status;
+    HarborGuard severity, status, package and CVE; Penaxtra severity). Every filter is applied again by the module, so lists
+    with several values work everywhere.
+  - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty result.
+  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
+    Select older ones with O(ids).
+'''
