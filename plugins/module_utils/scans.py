@@ -49,6 +49,23 @@ _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+def scan_target_spec():
+    """The options that name a scan target, shared by scan_run and scan_info.
+
+    Documented in the ``scanops.security.scans`` fragment; HarborGuard ``scanners`` belong to
+    scan_run alone (they choose how to scan, not which scans to list).
+    """
+    return dict(
+        repository=dict(type="str"),
+        branch=dict(type="str"),
+        commit=dict(type="str"),
+        scan_type=dict(type="str", choices=list(SCAN_TYPES)),
+        sensor=dict(type="str"),
+        image=dict(type="str"),
+        integration_id=dict(type="str"),
+    )
+
+
 class ScanFailure(Exception):
     """A step failed: ``error`` (a ScanopsError) happened while doing ``action`` to ``resource``.
 
@@ -930,3 +947,4 @@ def scan_info(adapter, params):
         with _Step("List scans of", label):
             raws = strategy.list(status=status, sort=params.get("sort"))
     return [adapter.normalize_scan(raw) for raw in raws if isinstance(raw, dict)]
+

@@ -12,15 +12,17 @@ version_added: 0.1.0
 description:
   - Lists the scans of a target with the vendor's own filters, following every page, or gets one scan by O(scan_id).
   - Every scan is normalized (provider, id, target, status, times, counts, url) and keeps the vendor's body under C(raw).
-  - "Per provider: CloudGeni scans of a O(repository) (filters O(status), O(branch), O(scan_type), O(commit));
-    Kolega scan batches of a O(repository) (filters O(scan_type), O(status)); the last execution of an AgileSec
-    O(sensor), or any execution by O(scan_id); HarborGuard scans, optionally of one O(image) (filters O(status), O(sort));
-    Penaxtra runs (the newest 100), optionally of one O(integration_id) (filter O(status))."
+  - "Per provider: CloudGeni scans of a O(repository) (filters O(status), O(branch), O(scan_type), and O(commit), which
+    matches the scans whose commit SHA starts with it); Kolega scan batches of a O(repository) (filters O(scan_type),
+    O(status)); the last execution of an AgileSec O(sensor) (AgileSec has no execution list), or any execution by
+    O(scan_id); HarborGuard scans, optionally of one O(image) (filters O(status), O(sort)); Penaxtra runs (the newest 100),
+    optionally of one O(integration_id) (filter O(status))."
   - Read-only; never reports a change.
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
+  - scanops.security.scans
 attributes:
   check_mode:
     support: full
@@ -29,35 +31,6 @@ attributes:
     support: none
     description: Scans are not configuration; there is nothing to diff.
 options:
-  repository:
-    description:
-      - CloudGeni repository id, full name or name; Kolega repository id or name. Required for those two providers.
-    type: str
-  branch:
-    description:
-      - CloudGeni only, list only scans of this branch.
-    type: str
-  commit:
-    description:
-      - CloudGeni only, list only scans of this commit (prefix of the SHA).
-    type: str
-  scan_type:
-    description:
-      - CloudGeni (V(static), V(full)) or Kolega (V(secrets_scan), V(semgrep_scan), V(deep_ai_scan), V(sbom_scan)) scan type to list.
-    type: str
-    choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
-  sensor:
-    description:
-      - AgileSec sensor id or name; its last execution is returned (AgileSec has no execution list).
-    type: str
-  image:
-    description:
-      - HarborGuard image reference whose scans are listed.
-    type: str
-  integration_id:
-    description:
-      - Penaxtra integration UUID whose runs are listed.
-    type: str
   scan_id:
     description:
       - Get this one scan (CloudGeni scan, Kolega batch, AgileSec execution, HarborGuard scan or Penaxtra run id).
@@ -162,22 +135,16 @@ from ansible_collections.scanops.security.plugins.module_utils.common import (
     scanops_argument_spec,
 )
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
-    SCAN_TYPES,
     ScanFailure,
     scan_info,
+    scan_target_spec,
 )
 
 
 def argument_spec():
     spec = scanops_argument_spec()
+    spec.update(scan_target_spec())
     spec.update(
-        repository=dict(type="str"),
-        branch=dict(type="str"),
-        commit=dict(type="str"),
-        scan_type=dict(type="str", choices=list(SCAN_TYPES)),
-        sensor=dict(type="str"),
-        image=dict(type="str"),
-        integration_id=dict(type="str"),
         scan_id=dict(type="str"),
         status=dict(type="str"),
         sort=dict(type="str"),

@@ -20,6 +20,10 @@ description:
     the module first looks for the scan it may have created and adopts it.
   - Waits for the scan with polling that follows the vendor's guidance and backs off, then evaluates the gate.
     Only the gate decides failure; everything else is reported.
+  - "The target, per provider: a CloudGeni O(repository) (required) on O(branch), the repository's default branch when
+    it is not set, with O(scan_type), V(static) (the vendor's default) when it is not set, optionally at O(commit);
+    a Kolega O(repository) and O(scan_type) (both required); an AgileSec O(sensor) (required), run with
+    C(POST /v3/scan/execute); a HarborGuard O(image) (required) with O(scanners); a Penaxtra O(integration_id) (required)."
   - A scan of the same target means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
     the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image reference
     (and scanners when the vendor reports them) for HarborGuard; the same integration for Penaxtra.
@@ -30,6 +34,7 @@ author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
   - scanops.security.scanops
+  - scanops.security.scans
 attributes:
   check_mode:
     support: full
@@ -39,49 +44,12 @@ attributes:
     support: none
     description: Scans are not configuration; there is nothing to diff.
 options:
-  repository:
-    description:
-      - CloudGeni repository id (C(repo_abc123)), full name (C(myorg/infrastructure)) or name; Kolega repository id or name.
-      - A name that matches several repositories is an error listing their ids.
-      - Required for O(provider=cloudgeni) and O(provider=kolega).
-    type: str
-  branch:
-    description:
-      - CloudGeni branch to scan; the repository's default branch when not set.
-    type: str
-  commit:
-    description:
-      - CloudGeni commit SHA (7 to 40 hexadecimal characters) to scan. A reused scan must be of this commit.
-    type: str
-  scan_type:
-    description:
-      - CloudGeni scan type, V(static) (the vendor's default) or V(full).
-      - Kolega scan type, one of V(secrets_scan), V(semgrep_scan), V(deep_ai_scan) or V(sbom_scan); required for O(provider=kolega).
-    type: str
-    choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
-  sensor:
-    description:
-      - AgileSec sensor id or exact sensor name; the sensor is run with C(POST /v3/scan/execute).
-      - Required for O(provider=agilesec).
-    type: str
-  image:
-    description:
-      - HarborGuard image reference, for example C(ghcr.io/acme/api:1.4.7) or C(name@sha256:...).
-      - Required for O(provider=harborguard).
-    type: str
   scanners:
     description:
       - HarborGuard scanners to run; the vendor's default set when not given.
     type: list
     elements: str
     choices: [trivy, grype, syft, dive, dockle, osv]
-  integration_id:
-    description:
-      - Penaxtra integration (connected cloud account) UUID whose posture run is wanted.
-      - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
-        is allowed, and a completed run younger than O(max_age) is reused instead.
-      - Required for O(provider=penaxtra).
-    type: str
   max_age:
     description:
       - Reuse a completed scan of the same target that finished less than this long ago, and report C(changed=false).
@@ -184,6 +152,8 @@ notes:
     vulnerabilities, Penaxtra counts from the newest findings (the vendor lists at most 200) of the run.
   - AgileSec executions carry no finding counts (findings live in the platform's search store); severity gates see zero
     findings there and a warning says so.
+  - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
+    is allowed, and a completed run younger than O(max_age) is reused instead.
 seealso:
   - module: scanops.security.scan_info
 '''
@@ -359,23 +329,17 @@ from ansible_collections.scanops.security.plugins.module_utils.common import (
 )
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     HARBORGUARD_SCANNERS,
-    SCAN_TYPES,
     ScanFailure,
     run_scan,
+    scan_target_spec,
 )
 
 
 def argument_spec():
     spec = scanops_argument_spec()
+    spec.update(scan_target_spec())
     spec.update(
-        repository=dict(type="str"),
-        branch=dict(type="str"),
-        commit=dict(type="str"),
-        scan_type=dict(type="str", choices=list(SCAN_TYPES)),
-        sensor=dict(type="str"),
-        image=dict(type="str"),
         scanners=dict(type="list", elements="str", choices=list(HARBORGUARD_SCANNERS)),
-        integration_id=dict(type="str"),
         max_age=dict(type="str"),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),

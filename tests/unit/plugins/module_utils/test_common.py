@@ -11,8 +11,10 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.scanops.security.plugins.doc_fragments import findings as findings_fragment
+from ansible_collections.scanops.security.plugins.doc_fragments import scans as scans_fragment
 from ansible_collections.scanops.security.plugins.doc_fragments.scanops import ModuleDocFragment
-from ansible_collections.scanops.security.plugins.module_utils import common
+from ansible_collections.scanops.security.plugins.module_utils import common, findings, scans
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
     ScanopsTransportError,
@@ -156,9 +158,9 @@ def test_fail_with_error_without_vendor_code_or_status():
     assert info.value.result["msg"] == "Set status f1: finding status 'x' is not supported"
 
 
-def test_doc_fragment_matches_the_argument_spec():
-    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    spec = common.scanops_argument_spec()
+def assert_documented_as_specified(fragment_yaml, spec):
+    """Every option of ``spec`` documented in ``fragment_yaml`` with the same type, choices, default..., and no other."""
+    documented = yaml.safe_load(fragment_yaml)["options"]
     assert set(documented) == set(spec)
     for name, option in spec.items():
         doc = documented[name]
@@ -166,8 +168,23 @@ def test_doc_fragment_matches_the_argument_spec():
         assert doc.get("type") == option.get("type"), name
         assert doc.get("required", False) == option.get("required", False), name
         assert doc.get("choices") == option.get("choices"), name
+        assert doc.get("elements") == option.get("elements"), name
+        assert doc.get("aliases") == option.get("aliases"), name
         if "default" in option:
             assert doc.get("default") == option["default"], name
         else:
             assert "default" not in doc, name
+
+
+def test_doc_fragment_matches_the_argument_spec():
+    spec = common.scanops_argument_spec()
+    assert_documented_as_specified(ModuleDocFragment.DOCUMENTATION, spec)
     assert spec["api_key"]["no_log"] is True
+
+
+@pytest.mark.parametrize("fragment,spec", [
+    (findings_fragment.ModuleDocFragment.DOCUMENTATION, findings.finding_selection_spec),
+    (scans_fragment.ModuleDocFragment.DOCUMENTATION, scans.scan_target_spec),
+], ids=["findings", "scans"])
+def test_area_doc_fragments_match_their_shared_specs(fragment, spec):
+    assert_documented_as_specified(fragment, spec())
