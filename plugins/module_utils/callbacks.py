@@ -21,7 +21,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.common import module_adapter
 from ansible_collections.scanops.security.plugins.module_utils.errors import REDACTED, ScanopsApiError, ScanopsError
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
@@ -369,17 +369,11 @@ def run_callback_endpoint(module, **client_options):
         module.warn(warning)
     kind = "callback endpoint" if params["provider"] == "agilesec" else "webhook"
     action = "Remove %s" % kind if params["state"] == "absent" else "Ensure %s" % kind
-    adapter = build_adapter(module, **client_options)
-    with adapter:
+    with module_adapter(module, action, _resource(params), input_errors=(InputError,), **client_options) as adapter:
         if params.get("token"):
             adapter.client.add_secret(params["token"])
-        try:
-            result = ensure_endpoint(manager_for(adapter), desired, params.get("token"), params.get("update_token"),
-                                     params["state"], module.check_mode)
-        except InputError as err:
-            module.fail_json(msg=err.message, changed=False, api_calls=adapter.client.stats)
-        except ScanopsError as err:
-            fail_with_error(module, err, action, _resource(params), api_calls=adapter.client.stats)
+        result = ensure_endpoint(manager_for(adapter), desired, params.get("token"), params.get("update_token"),
+                                 params["state"], module.check_mode)
         result["api_calls"] = adapter.client.stats
     if not module._diff:
         result.pop("diff", None)
@@ -393,11 +387,7 @@ def run_callback_endpoint_info(module, **client_options):
         module.fail_json(msg="provider: callback endpoints exist only for agilesec and cloudgeni")
     if params["provider"] == "cloudgeni" and params.get("name") is not None:
         module.fail_json(msg="name: CloudGeni webhooks have no name; filter with url")
-    adapter = build_adapter(module, **client_options)
-    with adapter:
-        try:
-            endpoints = list_endpoints(manager_for(adapter), params.get("name"), params.get("url"))
-        except ScanopsError as err:
-            fail_with_error(module, err, "List %ss" % ("callback endpoint" if params["provider"] == "agilesec" else "webhook"),
-                            api_calls=adapter.client.stats)
+    action = "List %ss" % ("callback endpoint" if params["provider"] == "agilesec" else "webhook")
+    with module_adapter(module, action, **client_options) as adapter:
+        endpoints = list_endpoints(manager_for(adapter), params.get("name"), params.get("url"))
         module.exit_json(changed=False, endpoints=copy.deepcopy(endpoints), api_calls=adapter.client.stats)

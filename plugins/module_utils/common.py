@@ -8,17 +8,16 @@ Typical module::
     argument_spec = scanops_argument_spec()
     argument_spec.update(...)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    adapter = build_adapter(module)
-    with adapter:
-        try:
-            ...
-        except ScanopsError as err:
-            fail_with_error(module, err, "Trigger scan", repo, api_calls=adapter.client.stats)
+    with module_adapter(module, "Ensure sensor", repr(name)) as adapter:
+        result = ...
+        result["api_calls"] = adapter.client.stats
+    module.exit_json(**result)
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
 import os
 import traceback
 
@@ -119,6 +118,24 @@ def build_adapter(module, **client_options):
         module.fail_json(msg="Configure %s client: %s" % (params["provider"], err))
 
 
+@contextlib.contextmanager
+def module_adapter(module, action, resource=None, input_errors=(), **client_options):
+    """``with module_adapter(module, action, resource) as adapter:`` the module's adapter, closed after the block.
+
+    A ScanopsError raised in the block fails the module through ``fail_with_error`` as
+    ``<action> <resource>: <vendor message> (HTTP <code> <vendor code>)``; one of ``input_errors``
+    (bad input only a read could reveal, such as an ambiguous name) fails it with its message alone.
+    Either way ``api_calls`` counts the requests sent so far.
+    """
+    with build_adapter(module, **client_options) as adapter:
+        try:
+            yield adapter
+        except input_errors as err:
+            module.fail_json(msg=err.message, changed=False, api_calls=adapter.client.stats)
+        except ScanopsError as err:
+            fail_with_error(module, err, action, resource, api_calls=adapter.client.stats)
+
+
 def error_result(err):
     """The structured ``error`` entry of a failed module result (no headers, no credentials)."""
     return err.to_dict()
@@ -137,4 +154,5 @@ def fail_with_error(module, err, action, resource=None, **result):
     module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
 
 
-__all__ = ("scanops_argument_spec", "build_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError", "ScanopsError")
+__all__ = ("scanops_argument_spec", "build_adapter", "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError",
+           "ScanopsError")

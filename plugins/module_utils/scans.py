@@ -15,10 +15,12 @@ strategy class per provider below; the endpoint calls themselves stay in the ada
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import contextlib
 import datetime
 import re
 import time
 
+from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
@@ -948,3 +950,19 @@ def scan_info(adapter, params):
             raws = strategy.list(status=status, sort=params.get("sort"))
     return [adapter.normalize_scan(raw) for raw in raws if isinstance(raw, dict)]
 
+
+# -- module glue -----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def scan_adapter(module):
+    """``with scan_adapter(module) as adapter:`` the module's adapter, closed after the block.
+
+    A ScanFailure raised in the block fails the module with ``<action> <resource>: <vendor message>``
+    and the partial result the failure carries, ``api_calls`` included.
+    """
+    with build_adapter(module) as adapter:
+        try:
+            yield adapter
+        except ScanFailure as failure:
+            result = dict(failure.result)
+            result.setdefault("api_calls", adapter.client.stats)
+            fail_with_error(module, failure.error, failure.action, failure.resource, **result)

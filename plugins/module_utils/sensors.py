@@ -25,7 +25,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.scanops.security.plugins.module_utils import sensor_schemas
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import InputError, ambiguity_error, is_object_id
-from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.common import module_adapter
 from ansible_collections.scanops.security.plugins.module_utils.errors import REDACTED, ScanopsApiError, ScanopsError
 
 try:
@@ -489,18 +489,14 @@ def run_scan_sensor(module, **client_options):
     for warning in warnings:
         module.warn(warning)
     action = "Remove sensor" if params["state"] == "absent" else "Ensure sensor"
-    adapter = build_adapter(module, **client_options)
-    with adapter:
+    with module_adapter(module, action, repr(params["name"]), input_errors=(InputError,), **client_options) as adapter:
         for value in secret_values(params.get("config")):
             adapter.client.add_secret(value)
         try:
             result, warnings = ensure_sensor(adapter, desired, params, module.check_mode)
         except MissingLibrary as err:
+            # Neither bad input nor the platform's answer: the message alone, like the check before the adapter.
             module.fail_json(msg=err.message, api_calls=adapter.client.stats)
-        except InputError as err:
-            module.fail_json(msg=err.message, changed=False, api_calls=adapter.client.stats)
-        except ScanopsError as err:
-            fail_with_error(module, err, action, repr(params["name"]), api_calls=adapter.client.stats)
         result["api_calls"] = adapter.client.stats
     for warning in warnings:
         module.warn(warning)
@@ -512,10 +508,6 @@ def run_scan_sensor(module, **client_options):
 def run_scan_sensor_info(module, **client_options):
     """Main of ``scan_sensor_info``."""
     _require_agilesec(module)
-    adapter = build_adapter(module, **client_options)
-    with adapter:
-        try:
-            sensors = list_sensors(adapter, module.params.get("name"))
-        except ScanopsError as err:
-            fail_with_error(module, err, "List sensors", api_calls=adapter.client.stats)
+    with module_adapter(module, "List sensors", **client_options) as adapter:
+        sensors = list_sensors(adapter, module.params.get("name"))
         module.exit_json(changed=False, sensors=sensors, api_calls=adapter.client.stats)

@@ -129,16 +129,8 @@ api_calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.scanops.security.plugins.module_utils.common import (
-    build_adapter,
-    fail_with_error,
-    scanops_argument_spec,
-)
-from ansible_collections.scanops.security.plugins.module_utils.scans import (
-    ScanFailure,
-    scan_info,
-    scan_target_spec,
-)
+from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.scans import scan_adapter, scan_info, scan_target_spec
 
 
 def argument_spec():
@@ -154,12 +146,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    adapter = build_adapter(module)
-    with adapter:
-        try:
-            scans = scan_info(adapter, module.params)
-        except ScanFailure as failure:
-            fail_with_error(module, failure.error, failure.action, failure.resource, api_calls=adapter.client.stats)
+    with scan_adapter(module) as adapter:
+        scans = scan_info(adapter, module.params)
     module.exit_json(changed=False, scans=scans, api_calls=adapter.client.stats)
 
 

@@ -322,15 +322,11 @@ api_calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.scanops.security.plugins.module_utils.common import (
-    build_adapter,
-    fail_with_error,
-    scanops_argument_spec,
-)
+from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     HARBORGUARD_SCANNERS,
-    ScanFailure,
     run_scan,
+    scan_adapter,
     scan_target_spec,
 )
 
@@ -366,14 +362,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    adapter = build_adapter(module)
-    with adapter:
-        try:
-            result = run_scan(adapter, module.params, check_mode=module.check_mode, warn=module.warn)
-        except ScanFailure as failure:
-            result = dict(failure.result)
-            result.setdefault("api_calls", adapter.client.stats)
-            fail_with_error(module, failure.error, failure.action, failure.resource, **result)
+    with scan_adapter(module) as adapter:
+        result = run_scan(adapter, module.params, check_mode=module.check_mode, warn=module.warn)
     module.exit_json(**result)
 
 

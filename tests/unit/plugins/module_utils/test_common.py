@@ -17,6 +17,7 @@ from ansible_collections.scanops.security.plugins.doc_fragments.scanops import M
 from ansible_collections.scanops.security.plugins.module_utils import common, findings, scans
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
+    ScanopsError,
     ScanopsTransportError,
     VocabularyError,
 )
@@ -156,6 +157,50 @@ def test_fail_with_error_without_vendor_code_or_status():
     with pytest.raises(FailJson) as info:
         common.fail_with_error(module, VocabularyError("finding status 'x' is not supported"), "Set status", "f1")
     assert info.value.result["msg"] == "Set status f1: finding status 'x' is not supported"
+
+
+class InputProblem(ScanopsError):
+    """Stands for a module's own input error class (callbacks.InputError, say)."""
+
+
+def penaxtra_module():
+    return FakeModule(validated({"provider": "penaxtra", "api_key": "pnx_key", "retries": 0, "rate_limit": 0}))
+
+
+def test_module_adapter_yields_the_adapter_and_closes_it(monkeypatch):
+    closed = []
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": []}))
+    with common.module_adapter(penaxtra_module(), "List runs", transport=transport) as adapter:
+        assert adapter.list_runs() == []
+        monkeypatch.setattr(adapter, "close", lambda: closed.append(True))
+    assert closed == [True]
+    adapter.client.close()
+
+
+def test_module_adapter_renders_a_vendor_error_with_the_calls_so_far():
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json={"message": "Run not found"}))
+    with pytest.raises(FailJson) as info:
+        with common.module_adapter(penaxtra_module(), "Get run", "r1", transport=transport) as adapter:
+            adapter.list_runs()
+    result = info.value.result
+    assert result["msg"] == "Get run r1: Run not found (HTTP 404)"
+    assert result["changed"] is False and result["error"]["status"] == 404
+    assert result["api_calls"]["total"] == 1 and result["api_calls"]["GET"] == 1
+
+
+def test_module_adapter_input_errors_fail_with_their_message_alone():
+    module = penaxtra_module()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": []}))
+    with pytest.raises(FailJson) as info:
+        with common.module_adapter(module, "Ensure run", "r1", input_errors=(InputProblem,), transport=transport):
+            raise InputProblem("name: 2 runs match name 'r1'")
+    result = info.value.result
+    assert result["msg"] == "name: 2 runs match name 'r1'" and result["changed"] is False
+    assert result["api_calls"]["total"] == 0 and "error" not in result
+    with pytest.raises(FailJson) as info:
+        with common.module_adapter(module, "Ensure run", "r1", transport=transport):
+            raise InputProblem("name: 2 runs match name 'r1'")
+    assert info.value.result["msg"] == "Ensure run r1: name: 2 runs match name 'r1'"
 
 
 def assert_documented_as_specified(fragment_yaml, spec):

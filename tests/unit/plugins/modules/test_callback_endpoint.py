@@ -5,55 +5,14 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import contextlib
-import json
-
-import httpx
 import pytest
 
-from ansible.module_utils import basic
-
-from ansible_collections.scanops.security.plugins.module_utils import callbacks, common
+from ansible_collections.scanops.security.plugins.module_utils import callbacks
 from ansible_collections.scanops.security.plugins.modules import callback_endpoint, callback_endpoint_info
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fake_agilesec import FakePlatform
-from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
-
-def warning_texts(result):
-    """Warning messages of a module result (strings before ansible-core 2.19, summaries since)."""
-    texts = []
-    for warning in result.get("warnings", []):
-        texts.append(warning if isinstance(warning, str) else json.dumps(warning))
-    return texts
-
+from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import run_module, warning_texts
 
 TOKEN = "cbtok-5a4b3c2d1e0f99887766"
-
-
-def run_module(module, monkeypatch, capsys, platform, args):
-    def build(mod, **options):
-        options.update(transport=httpx.MockTransport(platform), sleep=lambda s: None)
-        return common.build_adapter(mod, **options)
-
-    monkeypatch.setattr(callbacks, "build_adapter", build)
-    full = dict(provider="agilesec", api_url="https://vendor.example.test", api_key=SECRET, rate_limit=0)
-    full.update(args)
-    with patch_module_args(full):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
-    assert SECRET not in out and TOKEN not in out
-    return json.loads(out)
 
 
 @pytest.fixture
@@ -63,7 +22,8 @@ def platform():
 
 @pytest.fixture
 def run(monkeypatch, capsys, platform):
-    return lambda args, module=callback_endpoint: run_module(module, monkeypatch, capsys, platform, args)
+    return lambda args, module=callback_endpoint: run_module(module, monkeypatch, capsys, platform, args,
+                                                             defaults=dict(provider="agilesec"), hidden=(TOKEN,))
 
 
 def test_lifecycle(run, platform):

@@ -8,13 +8,13 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.scanops.security.plugins.modules import finding_info
-from ansible_collections.scanops.security.tests.unit.plugins.modules.test_finding_status import run_module
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
     FakeHarborGuard,
     FakeKolega,
     harbor_items,
     kolega_items,
 )
+from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import run_module
 
 
 @pytest.fixture

@@ -5,50 +5,16 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import contextlib
-import json
-
-import httpx
 import pytest
 
-from ansible.module_utils import basic
-
-from ansible_collections.scanops.security.plugins.module_utils import common, findings
 from ansible_collections.scanops.security.plugins.modules import finding_status
-from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
     FakeHarborGuard,
     FakeKolega,
     harbor_items,
     kolega_items,
 )
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
-
-def run_module(module, monkeypatch, capsys, vendor, args):
-    """Run a module's main() with ``args``; its adapter talks to ``vendor``. Returns the result dict."""
-    def build(mod, **options):
-        options.update(transport=httpx.MockTransport(vendor), sleep=lambda s: None)
-        return common.build_adapter(mod, **options)
-
-    monkeypatch.setattr(findings, "build_adapter", build)
-    full = dict(api_url="https://vendor.example.test", api_key=SECRET, rate_limit=0)
-    full.update(args)
-    with patch_module_args(full):
-        with pytest.raises(SystemExit):
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    assert SECRET not in json.dumps(result)
-    return result
+from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import run_module
 
 
 @pytest.fixture

@@ -5,29 +5,15 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 
-import httpx
 import pytest
 
-from ansible.module_utils import basic
-
-from ansible_collections.scanops.security.plugins.module_utils import common
 from ansible_collections.scanops.security.plugins.modules import scan_info, scan_run
-from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET, FakeTime
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import FakeTime
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_scans import FakeCloudGeni
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
+from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import run_module
 
 
 class WallClock(FakeTime):
@@ -46,24 +32,12 @@ def vendor():
 @pytest.fixture
 def run(monkeypatch, capsys, vendor):
     def runner(module, args, check=False):
-        def build(mod, **options):
-            options.update(transport=httpx.MockTransport(vendor))
-            return common.build_adapter(mod, **options)
-
-        monkeypatch.setattr(module, "build_adapter", build)
-        full = dict(provider="cloudgeni", organization="org_1", api_url="https://cg.example.test/api/v1", api_key=SECRET,
-                    rate_limit=0)
+        defaults = dict(provider="cloudgeni", organization="org_1", api_url="https://cg.example.test/api/v1")
         if module is scan_run:
-            full["wait_sleep"] = 0
-        full.update(args)
+            defaults["wait_sleep"] = 0
         if check:
-            full["_ansible_check_mode"] = True
-        with patch_module_args(full):
-            with pytest.raises(SystemExit):
-                module.main()
-        out = capsys.readouterr().out
-        assert SECRET not in out
-        return json.loads(out)
+            args = dict(args, _ansible_check_mode=True)
+        return run_module(module, monkeypatch, capsys, vendor, args, defaults=defaults)
     return runner
 
 
