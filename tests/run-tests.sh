@@ -56,7 +56,11 @@ sanity() {
 units() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/unit); }
 emulator() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/emulator/tests); }
 integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integration); }
-lint() { (cd "$stage" && ansible-lint --profile production --offline roles playbooks); }
+lint() {
+  (cd "$stage" && ansible-lint --profile production --offline roles playbooks)
+  # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
+  (cd "$stage" && bash docs/build-reference.sh --check)
+}
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
 
