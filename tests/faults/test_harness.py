@@ -50,7 +50,7 @@ def test_the_request_log_counts_creates_the_server_acted_on(fault_runner):
     emulator.reset()
     since = emulator.last_request_id()
     with fault_runner.vendor_api("harborguard") as api:
-        for _ in range(2):
-            assert api.post("/api/scans", json={"image": "ghcr.io/acme/harness:1.0"}).status_code < 300
+        for image in ("ghcr.io/acme/harness:1.0", "ghcr.io/acme/harness:1.0"):
+            assert api.post("/api/scans", json={"image": image}).status_code < 300
     logged = emulator.requests(vendor="harborguard", method="POST", path="*/api/scans", since_id=since)["items"]
     assert sum(1 for item in logged if 200 <= item["status"] < 300) == 2

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Run every benchmark against the bundled emulator and write docs/performance.md.
+#
+#   make bench          (or: VENV=/path/to/venv bash bench/run.sh)
+#
+# The collection is staged as <tmp>/ansible_collections/scanops/security (a symlink to this tree).
+# Each benchmark starts and stops its own emulator. Takes about 10 minutes on 2 cores.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$root/.venv}
+export PATH="$venv/bin:$PATH"
+python=$venv/bin/python
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/ansible_collections/scanops"
+ln -s "$root" "$work/ansible_collections/scanops/security"
+export ANSIBLE_COLLECTIONS_PATH="$work"
+export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONDONTWRITEBYTECODE=1
+
+started=$SECONDS
+echo "==> emulator throughput"
+"$python" "$root/bench/emulator_throughput.py" --seconds 3 | tee "$work/throughput.txt"
+
+echo "==> 1. bulk triage (bench/bench_bulk_triage.py)"
+# The uri loop costs one task run per finding: it runs on 200 findings and is extrapolated (labelled as such).
+"$python" "$root/bench/bench_bulk_triage.py" --count 5000 --uri-count 200 --output "$work/triage.json"
+
+echo "==> 2-5. no-op cost, waiting, fan-out, large result sets (bench/scanops_bench.py)"
+"$python" "$root/bench/scanops_bench.py" --output "$work/scanops.json"
+
+"$python" "$root/bench/report.py" --triage "$work/triage.json" --scanops "$work/scanops.json" \
+  --throughput "$work/throughput.txt" --total-seconds "$((SECONDS - started))" --output "$root/docs/performance.md"
+echo "==> wrote $root/docs/performance.md ($((SECONDS - started)) s)"

@@ -1,0 +1,426 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks 2 to 5 of docs/performance.md, each next to what a user would write instead.
+
+    python bench/scanops_bench.py [--only noop,wait,fanout,large] [--output results.json]
+
+Every benchmark starts its own emulator (so one cannot disturb the next), drives Ansible the way
+a user does (ansible-playbook, or the vendor page's curl loop), and records wall time, the API
+requests in the emulator's request log, and peak memory: the largest resident set of the
+ansible-playbook process tree (``ru_maxrss`` from ``wait4``: the controller, its forks and the
+module processes). Needs the collection staged as ansible_collections/scanops/security on
+ANSIBLE_COLLECTIONS_PATH and PYTHONPATH (bench/run.sh does that). A benchmark, not a test.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
+
+from scanops_emulator.admin_client import AdminClient  # noqa: E402  pylint: disable=wrong-import-position
+from scanops_emulator.launcher import running_emulator  # noqa: E402  pylint: disable=wrong-import-position
+
+# The emulator's documented demo credentials (docs/emulator.md); HarborGuard's admin PAT can trigger and triage.
+KEYS = {
+    "cloudgeni": "cg_live_demo_admin_4f7c2a9e1b3d5f60",
+    "kolega": "kcp_live_demo_5b1e9c3a7d2f4e6081a9",
+    "agilesec": "isg_demo_token_7c3e9a1f5b2d4e60a8c1",
+    "harborguard": "hg_pat_a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718",
+    "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
+}
+CLIENT_PATHS = {"cloudgeni": "/cloudgeni/api/v1", "kolega": "/kolega", "agilesec": "/agilesec", "harborguard": "/harborguard",
+                "penaxtra": "/penaxtra"}
+AUTH_HEADERS = {"cloudgeni": "X-CLOUDGENI-API-KEY", "agilesec": "isg-api-token"}
+
+
+def auth_header(provider):
+    """``{header: value}`` a hand-written uri task or curl call sends."""
+    name = AUTH_HEADERS.get(provider, "Authorization")
+    return {name: KEYS[provider] if name != "Authorization" else "Bearer " + KEYS[provider]}
+
+
+class Harness:
+    """One emulator, a work directory, and a playbook runner that measures wall time and memory."""
+
+    def __init__(self, base, workdir):
+        self.base = base
+        self.admin = AdminClient(base)
+        self.workdir = workdir
+        self.inventory = os.path.join(workdir, "inventory.ini")
+        with open(self.inventory, "w", encoding="utf-8") as handle:
+            handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+
+    def url(self, provider):
+        return self.base + CLIENT_PATHS[provider]
+
+    def connection(self, provider):
+        options = {"provider": provider, "api_url": self.url(provider), "api_key": KEYS[provider]}
+        if provider == "cloudgeni":
+            options["organization"] = "org_123"
+        return options
+
+    def last_id(self):
+        items = self.admin.requests()["items"]
+        return items[-1]["id"] if items else 0
+
+    def log(self, vendor=None, since=0):
+        return self.admin.requests(vendor=vendor, since_id=since)["items"]
+
+    def run_playbook(self, name, tasks, gather=False, extra_env=None):
+        """Run a one-play playbook; answer ``{seconds, peak_rss_mb, returncode, output}``."""
+        play = [{"hosts": "localhost", "gather_facts": gather, "tasks": tasks}]
+        path = os.path.join(self.workdir, name + ".yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(play, handle)  # JSON is YAML
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+                   ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_RETRY_FILES_ENABLED="0")
+        env.update(extra_env or {})
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", self.inventory, path]
+        return run_measured(command, env)
+
+
+def run_measured(command, env=None, cwd=None):
+    """Run a command; wall seconds, exit code, output and the peak RSS of its process tree (MiB)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        _pid, status, usage = os.wait4(process.pid, 0)
+        finished = time.time()
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read()
+    return {"seconds": round(seconds, 2), "finished_at": finished, "peak_rss_mb": round(usage.ru_maxrss / 1024.0, 1),
+            "returncode": process.returncode, "output": text}
+
+
+def must_succeed(result, what):
+    if result["returncode"] != 0:
+        sys.stderr.write(result["output"][-4000:])
+        raise RuntimeError("%s failed (exit %s)" % (what, result["returncode"]))
+    return result
+
+
+def count_requests(items):
+    """Requests, reads, writes and 429s in a slice of the request log."""
+    return {"requests": len(items), "reads": sum(1 for item in items if item["method"] == "GET"),
+            "writes": sum(1 for item in items if item["method"] != "GET"),
+            "http_429": sum(1 for item in items if item.get("status") == 429)}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Idempotent no-op cost
+# ---------------------------------------------------------------------------------------------
+NOOP_TASKS = 20
+NOOP_REPEATS = 3
+
+
+def noop_tasks(harness, kind):
+    """20 tasks that find nothing to change (10 callback endpoints, 10 sensors), or 20 bare uri GETs."""
+    tasks = []
+    conn = harness.connection("agilesec")
+    for index in range(NOOP_TASKS // 2):
+        if kind == "collection":
+            tasks.append({"name": "callback %d" % index, "scanops.security.callback_endpoint": dict(
+                conn, name="bench-callback-%d" % index, url=harness.base + "/_emulator/health", auth_type="bearer",
+                token="bench-token-%d" % index)})
+        elif kind == "uri":
+            tasks.append({"name": "callback %d" % index, "ansible.builtin.uri": {
+                "url": harness.url("agilesec") + "/v3/callback-endpoints?name=bench-callback-%d" % index, "headers": auth_header("agilesec")}})
+        else:
+            tasks.append({"name": "noop %d" % index, "ansible.builtin.meta": "noop"})
+    for index in range(NOOP_TASKS // 2):
+        if kind == "collection":
+            tasks.append({"name": "sensor %d" % index, "scanops.security.scan_sensor": dict(
+                conn, name="bench-sensor-%d" % index, sensor_type="GIT Sensor", priority="low",
+                config={"repositoryUrl": "https://github.com/acme/bench-%d.git" % index, "token": "bench-git-%d" % index})})
+        elif kind == "uri":
+            tasks.append({"name": "sensor %d" % index, "ansible.builtin.uri": {
+                "url": harness.url("agilesec") + "/v3/sensors?name=bench-sensor-%d" % index, "headers": auth_header("agilesec")}})
+        else:
+            tasks.append({"name": "noop %d" % index, "ansible.builtin.meta": "noop"})
+    return tasks
+
+
+def bench_noop(harness):
+    admin = harness.admin
+    admin.reset()
+    must_succeed(harness.run_playbook("noop-setup", noop_tasks(harness, "collection")), "creating the callback endpoints and sensors")
+    runs = {"collection": [], "uri": [], "empty": []}
+    for _repeat in range(NOOP_REPEATS):
+        for kind in ("empty", "uri", "collection"):
+            since = harness.last_id()
+            result = must_succeed(harness.run_playbook("noop-" + kind, noop_tasks(harness, kind)), "no-op play " + kind)
+            changed = result["output"].count("changed: [localhost]")
+            runs[kind].append(dict(count_requests(harness.log("agilesec", since)), seconds=result["seconds"],
+                                   peak_rss_mb=result["peak_rss_mb"], changed=changed))
+    rows = {}
+    for kind, samples in runs.items():
+        rows[kind] = {"seconds": statistics.median(sample["seconds"] for sample in samples),
+                      "all_seconds": [sample["seconds"] for sample in samples],
+                      "requests": samples[-1]["requests"], "writes": max(sample["writes"] for sample in samples),
+                      "changed": max(sample["changed"] for sample in samples),
+                      "peak_rss_mb": max(sample["peak_rss_mb"] for sample in samples)}
+    empty = rows["empty"]["seconds"]
+    for kind in ("collection", "uri"):
+        rows[kind]["per_task_seconds"] = round((rows[kind]["seconds"] - empty) / NOOP_TASKS, 3)
+    rows["ratio_per_task"] = round(rows["collection"]["per_task_seconds"] / rows["uri"]["per_task_seconds"], 2)
+    rows["ratio_play"] = round(rows["collection"]["seconds"] / rows["uri"]["seconds"], 2)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Waiting for a scan
+# ---------------------------------------------------------------------------------------------
+QUEUED_SECONDS = 1.0
+RUNNING_SECONDS = 6.0
+WAIT_TARGETS = {
+    "cloudgeni": ({"repository": "repo_abc", "scan_type": "static"}, "repo_abc"),
+    "kolega": ({"repository": "web-frontend", "scan_type": "secrets_scan"}, "web-frontend"),
+    "agilesec": ({"sensor": "bench-wait-sensor"}, "bench-wait-sensor"),
+    "harborguard": ({"image": "ghcr.io/acme/api:1.4.7"}, "ghcr.io/acme/api:1.4.7"),
+    # Two integrations: Penaxtra allows 2 manual runs per integration and day (limits are on here).
+    "penaxtra": ({"integration_id": "7a2d4f6b-1c3e-4a5b-8d7f-9e0a1b2c3d4e"}, "b5e8c1d4-6f2a-4b9c-a3e7-0d1f2a3b4c5d"),
+}
+CREATE_PATHS = {"cloudgeni": "/scans", "kolega": "/scans", "agilesec": "/v3/scan/execute", "harborguard": "/api/scans",
+                "penaxtra": "/api/v2/cloud-posture-runs"}
+
+# The CloudGeni page's loop (trigger, then `sleep 5` until the status is final), written for each vendor.
+CURL_LOOP = r"""
+set -u
+H="$AUTH_HEADER"
+case "$PROVIDER" in
+cloudgeni)
+  REPO="$TARGET"
+  ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d '{"type": "static"}' \
+    "$API/organizations/org_123/repositories/$REPO/scans" | jq -r '.id')
+  status() { curl -s -H "$H" "$API/organizations/org_123/repositories/$REPO/scans/$ID" | jq -r '.status'; }
+  DONE="completed failed" ;;
+kolega)
+  REPO=$(curl -s -H "$H" "$API/api/v1/repositories?limit=200" | jq -r --arg n "$TARGET" '.items[] | select(.name == $n) | .id')
+  ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d '{"scan_type": "secrets_scan"}' \
+    "$API/api/v1/repositories/$REPO/scans" | jq -r '.batch_id')
+  status() { curl -s -H "$H" "$API/api/v1/repositories/$REPO/scans/$ID/progress" | jq -r '.status'; }
+  DONE="completed succeeded failed partial_failure cancelled" ;;
+agilesec)
+  SENSOR=$(curl -s -H "$H" "$API/v3/sensors?name=$TARGET" | jq -r '.data[0].sensorId')
+  ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d "{\"sensorId\": \"$SENSOR\"}" \
+    "$API/v3/scan/execute" | jq -r '.executionId')
+  status() { curl -s -H "$H" "$API/v3/scan/$ID" | jq -r '.status'; }
+  DONE="successful failed" ;;
+harborguard)
+  ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d "{\"image\": \"$TARGET\"}" "$API/api/scans" | jq -r '.scanId')
+  status() { curl -s -H "$H" "$API/api/scans/$ID/status" | jq -r '.data.status'; }
+  DONE="COMPLETE COMPLETED FAILED CANCELLED" ;;
+penaxtra)
+  curl -s -X POST -H "$H" -H "Content-Type: application/json" -d "{\"integration_id\": \"$TARGET\"}" \
+    "$API/api/v2/cloud-posture-runs" >/dev/null
+  status() { curl -s -H "$H" "$API/api/v2/cloud-posture-runs?integration_id=$TARGET" \
+    | jq -r --arg i "$TARGET" '[.data[] | select(.integration_id == $i)][0].status'; }
+  DONE="completed failed" ;;
+esac
+while true; do
+  STATUS=$(status)
+  case " $DONE " in *" $STATUS "*) break ;; esac
+  sleep 5
+done
+echo "final status: $STATUS"
+"""
+
+
+def completion_time(harness, provider, since):
+    """When the scan triggered after log id ``since`` completed in the emulator (trigger time + its plan)."""
+    for item in harness.log(provider, since):
+        if item["method"] == "POST" and item["path"].endswith(CREATE_PATHS[provider]) and item["status"] in (200, 201, 202):
+            return _stamp(item) + QUEUED_SECONDS + RUNNING_SECONDS
+    return None
+
+
+def _stamp(item):
+    return datetime.datetime.fromisoformat(item["timestamp"].replace("Z", "+00:00")).timestamp()
+
+
+# The status reads of each vendor (emulator route suffixes); other reads fetch results once the scan is done.
+STATUS_ROUTES = {"cloudgeni": ("/scans/{scan_id}",), "kolega": ("/progress", "/scans/{scan_id}"), "agilesec": ("/v3/scan/{execution_id}",),
+                 "harborguard": ("/status", "/api/scans/{scan_id}"), "penaxtra": ("/cloud-posture-runs",)}
+
+
+def polls(harness, provider, since):
+    """Status reads after the trigger (what waiting cost) and the gap before the last one (the interval in effect)."""
+    items = harness.log(provider, since)
+    trigger = [index for index, item in enumerate(items) if item["method"] == "POST"]
+    if not trigger:
+        return 0, None
+    stamps = [_stamp(items[trigger[0]])]
+    for item in items[trigger[0] + 1:]:
+        if item["method"] == "GET" and item["route"].endswith(STATUS_ROUTES[provider]):
+            # Reads within 0.2 s of the previous one belong to the same poll (e.g. status, then the scan's details).
+            if _stamp(item) - stamps[-1] > 0.2 or len(stamps) == 1:
+                stamps.append(_stamp(item))
+    return len(stamps) - 1, (round(stamps[-1] - stamps[-2], 2) if len(stamps) > 1 else None)
+
+
+def wait_module(harness, provider):
+    since = harness.last_id()
+    task = {"name": "scan and wait", "scanops.security.scan_run": dict(harness.connection(provider), **WAIT_TARGETS[provider][0])}
+    result = must_succeed(harness.run_playbook("wait-%s" % provider, [task]), "scan_run on %s" % provider)
+    return since, result
+
+
+def wait_curl(harness, provider):
+    since = harness.last_id()
+    (name, value), = auth_header(provider).items()
+    env = dict(os.environ, PROVIDER=provider, API=harness.url(provider), TARGET=WAIT_TARGETS[provider][1], AUTH_HEADER="%s: %s" % (name, value))
+    result = must_succeed(run_measured(["bash", "-c", CURL_LOOP], env), "curl loop on %s" % provider)
+    return since, result
+
+
+def bench_wait(harness):
+    admin = harness.admin
+    admin.reset()
+    admin.seed("agilesec", "sensor", sensorName="bench-wait-sensor", sensorType="GIT Sensor")
+    for provider in KEYS:
+        admin.config(provider, queued_seconds=QUEUED_SECONDS, running_seconds=RUNNING_SECONDS)
+        admin.limits(provider, enabled=True)
+    rows = {}
+    for approach, function in (("collection", wait_module), ("curl_loop", wait_curl)):
+        # The five providers at once: each vendor's log, limits and scans are its own.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(KEYS)) as pool:
+            futures = {provider: pool.submit(function, harness, provider) for provider in KEYS}
+            for provider, future in futures.items():
+                since, result = future.result()
+                done = completion_time(harness, provider, since)
+                items = harness.log(provider, since)
+                count, last_gap = polls(harness, provider, since)
+                rows.setdefault(provider, {})[approach] = {
+                    "seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"],
+                    "completion_to_return": round(result["finished_at"] - done, 2) if done else None,
+                    "polls": count, "last_poll_gap": last_gap, "requests": len(items),
+                    "http_429": sum(1 for item in items if item.get("status") == 429)}
+    return {"queued_seconds": QUEUED_SECONDS, "running_seconds": RUNNING_SECONDS, "providers": rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Fan-out under a rate limit
+# ---------------------------------------------------------------------------------------------
+FANOUT_IMAGES = 200
+FANOUT_WINDOW = 6
+FANOUT_PER_WINDOW = 60  # 600 a minute, as a sliding 6 s window
+
+
+def fanout_floor():
+    """Earliest time the last of FANOUT_IMAGES POSTs can be accepted under the sliding window."""
+    windows = -(-FANOUT_IMAGES // FANOUT_PER_WINDOW) - 1
+    return float(windows * FANOUT_WINDOW)
+
+
+def bench_fanout(harness):
+    admin = harness.admin
+    rows = {}
+    images = ["ghcr.io/acme/fanout-%03d:1.0" % index for index in range(FANOUT_IMAGES)]
+    per_second = FANOUT_PER_WINDOW / float(FANOUT_WINDOW)
+    plays = {
+        # The collection: one scan_run task looped over the images, told the scaled-up limit.
+        "collection": [{"name": "scan every image", "scanops.security.scan_run": dict(
+            harness.connection("harborguard"), image="{{ item }}", wait=False, force=True, rate_limit=per_second),
+            "loop": images}],
+        # By hand: one uri POST per image, retried while the vendor answers 429.
+        "uri_loop": [{"name": "scan every image", "ansible.builtin.uri": {
+            "url": harness.url("harborguard") + "/api/scans", "method": "POST", "headers": auth_header("harborguard"),
+            "body_format": "json", "body": {"image": "{{ item }}"}, "status_code": [202, 429]},
+            "register": "answer", "until": "answer.status != 429", "retries": 30, "delay": 1, "loop": images}],
+    }
+    for approach, tasks in plays.items():
+        admin.reset()
+        admin.limits("harborguard", enabled=True, window_seconds=FANOUT_WINDOW, scan_posts_per_window=FANOUT_PER_WINDOW)
+        since = harness.last_id()
+        result = must_succeed(harness.run_playbook("fanout-" + approach, tasks), "fan-out " + approach)
+        items = [item for item in harness.log("harborguard", since) if item["method"] == "POST"]
+        accepted = [item for item in items if item["status"] == 202]
+        rows[approach] = dict(count_requests(items), seconds=result["seconds"], peak_rss_mb=result["peak_rss_mb"],
+                              scans_started=len(accepted))
+    rows["floor_seconds"] = fanout_floor()
+    rows["images"] = FANOUT_IMAGES
+    rows["limit"] = "%d per %d s sliding window (%d a minute)" % (FANOUT_PER_WINDOW, FANOUT_WINDOW, FANOUT_PER_WINDOW * 60 // FANOUT_WINDOW)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Large result sets
+# ---------------------------------------------------------------------------------------------
+LARGE_FINDINGS = 20000
+LARGE_REPO = "data-pipeline"
+
+
+def bench_large(harness):
+    import httpx  # pylint: disable=import-outside-toplevel
+    admin = harness.admin
+    admin.reset()
+    headers = auth_header("kolega")
+    api = harness.url("kolega") + "/api/v1"
+    repos = httpx.get(api + "/repositories", params={"limit": 200}, headers=headers).json()["items"]
+    repo_id = [repo["id"] for repo in repos if repo["name"] == LARGE_REPO][0]
+    admin.scope("kolega", "%s:secrets_scan" % repo_id, finding_count=LARGE_FINDINGS, queued_seconds=0, running_seconds=0.2)
+    batch = httpx.post(api + "/repositories/%s/scans" % repo_id, json={"scan_type": "secrets_scan"}, headers=headers).json()
+    deadline = time.time() + 60
+    while httpx.get(api + "/repositories/%s/scans/%s" % (repo_id, batch["batch_id"]), headers=headers).json()["status"] != "completed":
+        if time.time() > deadline:
+            raise RuntimeError("the 20,000-finding scan did not complete")
+        time.sleep(0.2)
+    plays = {
+        "collection": [
+            {"name": "every finding", "scanops.security.finding_info": dict(harness.connection("kolega"), repository=repo_id),
+             "register": "listed"},
+            {"name": "count them", "ansible.builtin.debug": {"msg": "{{ listed.findings | length }} findings"}}],
+        "uri_loop": [
+            {"name": "every page", "ansible.builtin.uri": {"url": api + "/repositories/%s/findings?limit=200&skip={{ item }}" % repo_id,
+                                                           "headers": headers},
+             "loop": "{{ range(0, %d, 200) | list }}" % LARGE_FINDINGS, "register": "pages"},
+            {"name": "count them", "ansible.builtin.debug": {
+                "msg": "{{ pages.results | map(attribute='json') | map(attribute='items') | flatten | length }} findings"}}],
+    }
+    rows = {"findings": LARGE_FINDINGS}
+    for approach, tasks in plays.items():
+        since = harness.last_id()
+        result = must_succeed(harness.run_playbook("large-" + approach, tasks), "large result set " + approach)
+        counted = [line for line in result["output"].splitlines() if "findings\"" in line or " findings" in line]
+        rows[approach] = dict(count_requests(harness.log("kolega", since)), seconds=result["seconds"], peak_rss_mb=result["peak_rss_mb"],
+                              reported=counted[-1].strip() if counted else None)
+    return rows
+
+
+BENCHMARKS = {"noop": bench_noop, "wait": bench_wait, "fanout": bench_fanout, "large": bench_large}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of %s" % ", ".join(BENCHMARKS))
+    parser.add_argument("--output", help="write the results as JSON here")
+    args = parser.parse_args()
+    results = {}
+    for name in [item.strip() for item in args.only.split(",") if item.strip()]:
+        if name not in BENCHMARKS:
+            parser.error("unknown benchmark %s" % name)
+        started = time.perf_counter()
+        with running_emulator(profile="test", port=0) as base, tempfile.TemporaryDirectory() as workdir:
+            results[name] = BENCHMARKS[name](Harness(base, workdir))
+        results[name]["benchmark_seconds"] = round(time.perf_counter() - started, 1)
+        sys.stdout.write("%s: %s\n" % (name, json.dumps(results[name])))
+        sys.stdout.flush()
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
