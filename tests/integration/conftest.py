@@ -42,8 +42,18 @@ def admin(emulator_url):  # pylint: disable=redefined-outer-name
     return AdminClient(emulator_url)
 
 
+def _read_tree(directory):
+    """The text of every file below ``directory`` (undecodable bytes replaced)."""
+    texts = []
+    for parent, _dirs, files in os.walk(directory):
+        for name in sorted(files):
+            with open(os.path.join(parent, name), encoding="utf-8", errors="replace") as handle:
+                texts.append(handle.read())
+    return "\n".join(texts)
+
+
 class PlaybookResult:
-    """What one ansible-playbook run printed, with the secrets that must not be in it."""
+    """What one ansible-playbook run printed and wrote, with the secrets that must not be in it."""
 
     def __init__(self, returncode, output, secret_values):
         self.returncode = returncode
@@ -117,7 +127,8 @@ class TargetRunner:
             handle.write(output)
         secret_values = dict(test_secrets)
         secret_values.update({"%s api_key" % name: conf["api_key"] for name, conf in providers.items()})
-        return PlaybookResult(completed.returncode, output, secret_values)
+        # Reports and other files the target wrote are searched as well as what it printed.
+        return PlaybookResult(completed.returncode, output + _read_tree(variables["scanops_output_dir"]), secret_values)
 
 
 @pytest.fixture(scope="session")

@@ -25,3 +25,13 @@ def test_target(target, target_runner, admin):
     assert result.returncode == 0, "target %s failed (full log in tests/output/integration/%s.log):\n%s" % (target, target, tail)
     assert "Traceback (most recent call last)" not in result.output, "target %s printed a traceback" % target
     assert result.leaked_secrets() == [], "target %s leaked secrets: %s" % (target, result.leaked_secrets())
+
+
+def test_leak_check_sees_a_secret_in_output_or_files(tmp_path):
+    """The secret search above must be able to fail: a planted value is reported, others are not."""
+    from conftest import PlaybookResult, _read_tree  # pylint: disable=import-error,import-outside-toplevel
+
+    (tmp_path / "report.md").write_text("token=s3cr3t-in-a-report\n", encoding="utf-8")
+    result = PlaybookResult(0, "ok: [localhost]\n" + _read_tree(str(tmp_path)),
+                            {"written": "s3cr3t-in-a-report", "absent": "never-printed"})
+    assert result.leaked_secrets() == ["written"]
