@@ -46,10 +46,10 @@ CLIENT_PATHS = {
 CLOUDGENI_ORG = "org_123"
 
 # Fast settings every fault run uses: a few retries inside a short deadline, short HTTP timeouts.
-REQUEST_TIMEOUT = 1.5
+REQUEST_TIMEOUT = 2.5
 FAST = {"retries": 4, "retry_timeout": 12, "timeout": REQUEST_TIMEOUT}
 # A latency fault longer than REQUEST_TIMEOUT: the client gives up, the server still acts.
-TIMEOUT_LATENCY_MS = 2300
+TIMEOUT_LATENCY_MS = 3500
 SLOW_LATENCY_MS = 400
 
 # What the terminal summary counts, per fault kind.
