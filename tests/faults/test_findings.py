@@ -29,8 +29,8 @@ SELECTION = {provider: {"severity": ["critical"]} for provider in PROVIDERS}
 # Slow responses and drops before a request is read are covered by test_scans and test_resources
 # (the same client); these two modules get the faults that can lose or repeat work in a listing or a batch.
 INFO_FAULTS = ["rate_limit", "5xx_burst", "drop_after", "timeout", "malformed_json"]
-STATUS_FAULTS = [("rate_limit", "write"), ("5xx_burst", "write"), ("drop_after", "write"), ("timeout", "write"),
-                 ("malformed_json", "write")]
+# A timed-out write is retried like a dropped one (drop_after): the client code path is the same.
+STATUS_FAULTS = [("rate_limit", "write"), ("5xx_burst", "write"), ("drop_after", "write"), ("malformed_json", "write")]
 ABSORBED_KINDS = ("rate_limit", "5xx_burst", "drop_before", "drop_after", "timeout", "slow")
 
 

@@ -21,7 +21,7 @@ PLAY = """- hosts: localhost
     group/scanops.security.scanops:
       retries: 4
       retry_timeout: 12
-      timeout: 2.5
+      timeout: 2
   tasks:
     - name: HarborGuard scan whose trigger answer is lost after the server acted
       scanops.security.scan_run:
