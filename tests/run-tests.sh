@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator integration lint molecule faults)
+all_suites=(sanity units emulator integration lint molecule faults compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -21,7 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/ansible_collections/scanops/security"
 mkdir -p "$stage"
-tar -C "$root" --exclude=./.git --exclude=./.venv --exclude='__pycache__' --exclude=./tests/output \
+tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.venv-core216 --exclude='__pycache__' --exclude=./tests/output \
   --exclude='.pytest_cache' --exclude=./artifacts -cf - . | tar -C "$stage" -xf -
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
@@ -63,10 +63,12 @@ lint() {
 }
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
+# ansible-core 2.16, the oldest meta/runtime.yml claims, in its own venv next to the project's.
+compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv-core216"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|integration|lint|molecule|faults)
+    sanity|units|emulator|integration|lint|molecule|faults|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
@@ -74,6 +76,7 @@ for suite in "${suites[@]}"; do
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;
+        compat) dir="tests/utils/compat.sh" ;;
         *) dir="." ;;
       esac
       if [ ! -e "$stage/$dir" ]; then
