@@ -15,9 +15,11 @@ strategy class per provider below; the endpoint calls themselves stay in the ada
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import concurrent.futures
 import contextlib
 import datetime
 import re
+import threading
 import time
 
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
@@ -38,6 +40,10 @@ KOLEGA_SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan"
 SCAN_TYPES = CLOUDGENI_SCAN_TYPES + KOLEGA_SCAN_TYPES
 HARBORGUARD_SCANNERS = ("trivy", "grype", "syft", "dive", "dockle", "osv")
 ON_TIMEOUT = ("fail", "warn")
+# Every option that names a scan target (top level in single mode, per entry of ``targets`` in bulk mode).
+TARGET_OPTIONS = ("repository", "branch", "commit", "scan_type", "sensor", "image", "scanners", "integration_id")
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 32
 
 # Server and controller clocks differ; a scan created this long before our trigger may still be ours.
 CLOCK_SKEW = 300.0
@@ -66,6 +72,16 @@ def scan_target_spec():
         image=dict(type="str"),
         integration_id=dict(type="str"),
     )
+
+
+def bulk_target_spec():
+    """The suboptions of scan_run's ``targets``: the target options plus a ``name`` label."""
+    spec = scan_target_spec()
+    spec.update(
+        scanners=dict(type="list", elements="str", choices=list(HARBORGUARD_SCANNERS)),
+        name=dict(type="str"),
+    )
+    return spec
 
 
 class ScanFailure(Exception):
@@ -175,21 +191,27 @@ class ScanStrategy(object):
     # True when the trigger answer names the new scan.
     TRIGGER_RETURNS_SCAN = True
 
-    def __init__(self, adapter, params):
+    def __init__(self, adapter, params, option_prefix=""):
         self.adapter = adapter
         self.params = params
         self.label = None
+        # "targets[2]." in bulk mode, so a validation error names the entry at fault.
+        self.option_prefix = option_prefix
+
+    def opt(self, name):
+        """The option ``name`` as the user wrote it (``targets[<i>].<name>`` in bulk mode)."""
+        return self.option_prefix + name
 
     # validation (no requests) ---------------------------------------------------------------
     def validate(self, for_info=False):
         for name in () if for_info else self.REQUIRED:
             if not self.params.get(name):
-                raise bad_option("%s needs the %s option" % (self.adapter.DISPLAY_NAME, name))
+                raise bad_option("%s needs the %s option" % (self.adapter.DISPLAY_NAME, self.opt(name)))
         allowed = set(self.TARGET_OPTIONS)
-        for name in ("repository", "branch", "commit", "scan_type", "sensor", "image", "scanners", "integration_id"):
+        for name in TARGET_OPTIONS:
             if self.params.get(name) and name not in allowed:
                 raise bad_option("%s is not an option for %s scans (use %s)"
-                                 % (name, self.adapter.DISPLAY_NAME, ", ".join(self.TARGET_OPTIONS)))
+                                 % (self.opt(name), self.adapter.DISPLAY_NAME, ", ".join(self.TARGET_OPTIONS)))
 
     # helpers ---------------------------------------------------------------------------------
     def status(self, raw):
@@ -211,6 +233,10 @@ class ScanStrategy(object):
 
     def poll_interval(self, wait_sleep=None):
         return float(wait_sleep) if wait_sleep is not None else self.DEFAULT_SLEEP
+
+    def exclusive_key(self):
+        """Targets with the same key must not be scanned at the same time (bulk mode runs them one after another)."""
+        return None
 
     # to implement -------------------------------------------------------------------------------
     def resolve(self):
@@ -282,11 +308,16 @@ class CloudGeniScans(ScanStrategy):
         super(CloudGeniScans, self).validate(for_info)
         scan_type = self.params.get("scan_type")
         if scan_type and scan_type not in CLOUDGENI_SCAN_TYPES:
-            raise bad_option("scan_type '%s' is not a CloudGeni scan type; use one of: %s"
-                             % (scan_type, ", ".join(CLOUDGENI_SCAN_TYPES)))
+            raise bad_option("%s '%s' is not a CloudGeni scan type; use one of: %s"
+                             % (self.opt("scan_type"), scan_type, ", ".join(CLOUDGENI_SCAN_TYPES)))
         commit = self.params.get("commit")
         if commit and not re.match(r"^[0-9a-fA-F]{7,40}$", commit):
-            raise bad_option("commit '%s' is not a commit SHA (7 to 40 hexadecimal characters)" % commit)
+            raise bad_option("%s '%s' is not a commit SHA (7 to 40 hexadecimal characters)" % (self.opt("commit"), commit))
+
+    def exclusive_key(self):
+        # CloudGeni refuses a second scan of a repository while one runs (409) and names the running one,
+        # which may be of another branch or type: never run two targets of one repository at once.
+        return ("repository", self.params.get("repository"))
 
     def resolve(self):
         wanted = self.params["repository"]
@@ -358,10 +389,10 @@ class KolegaScans(ScanStrategy):
         super(KolegaScans, self).validate(for_info)
         scan_type = self.params.get("scan_type")
         if not for_info and not scan_type:
-            raise bad_option("Kolega DevSec needs the scan_type option (%s)" % ", ".join(KOLEGA_SCAN_TYPES))
+            raise bad_option("Kolega DevSec needs the %s option (%s)" % (self.opt("scan_type"), ", ".join(KOLEGA_SCAN_TYPES)))
         if scan_type and scan_type not in KOLEGA_SCAN_TYPES:
-            raise bad_option("scan_type '%s' is not a Kolega scan type; use one of: %s"
-                             % (scan_type, ", ".join(KOLEGA_SCAN_TYPES)))
+            raise bad_option("%s '%s' is not a Kolega scan type; use one of: %s"
+                             % (self.opt("scan_type"), scan_type, ", ".join(KOLEGA_SCAN_TYPES)))
 
     def resolve(self):
         wanted = self.params["repository"]
@@ -469,7 +500,8 @@ class HarborGuardScans(ScanStrategy):
         super(HarborGuardScans, self).validate(for_info)
         unknown = [s for s in (self.params.get("scanners") or []) if s not in HARBORGUARD_SCANNERS]
         if unknown:
-            raise bad_option("scanners: unknown scanner(s) %s; use %s" % (", ".join(unknown), ", ".join(HARBORGUARD_SCANNERS)))
+            raise bad_option("%s: unknown scanner(s) %s; use %s"
+                             % (self.opt("scanners"), ", ".join(unknown), ", ".join(HARBORGUARD_SCANNERS)))
 
     def resolve(self):
         self.image = parse_image(self.params["image"])
@@ -545,7 +577,7 @@ class PenaxtraScans(ScanStrategy):
         super(PenaxtraScans, self).validate(for_info)
         integration = self.params.get("integration_id")
         if integration and not _UUID.match(integration):
-            raise bad_option("integration_id '%s' is not a UUID" % integration)
+            raise bad_option("%s '%s' is not a UUID" % (self.opt("integration_id"), integration))
 
     def resolve(self):
         self.integration = self.params["integration_id"]
@@ -595,8 +627,8 @@ STRATEGIES = {
 }
 
 
-def strategy_for(adapter, params):
-    return STRATEGIES[adapter.NAME](adapter, params)
+def strategy_for(adapter, params, option_prefix=""):
+    return STRATEGIES[adapter.NAME](adapter, params, option_prefix)
 
 
 # -- the desired-state flow ---------------------------------------------------------------------------
@@ -628,7 +660,7 @@ class ScanRun(object):
     """One ``scan_run`` invocation (see ``run_scan``)."""
 
     def __init__(self, adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic,
-                 wallclock=time.time, today=None):
+                 wallclock=time.time, today=None, option_prefix="", bulk=False):
         self.adapter = adapter
         self.params = params
         self.check_mode = check_mode
@@ -636,7 +668,10 @@ class ScanRun(object):
         self._warn = warn
         self.time = _Clock(sleep, clock, wallclock)
         self.today = today
-        self.strategy = strategy_for(adapter, params)
+        self.strategy = strategy_for(adapter, params, option_prefix)
+        # One target of a bulk run: the gate verdict and the report entry are left to BulkScanRun.
+        self.bulk = bulk
+        self.report_entry = None
         self.result = {"changed": False, "reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
 
     def warn(self, message):
@@ -670,6 +705,9 @@ class ScanRun(object):
             raise bad_option("findings_limit must not be negative")
         if params.get("on_timeout", "fail") not in ON_TIMEOUT:
             raise bad_option("on_timeout must be one of: %s" % ", ".join(ON_TIMEOUT))
+        concurrency = params.get("concurrency")
+        if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise bad_option("concurrency must be between 1 and %d (got %s)" % (MAX_CONCURRENCY, concurrency))
         self.strategy.validate()
 
     # -- the flow ---------------------------------------------------------------------------------
@@ -866,6 +904,10 @@ class ScanRun(object):
             self.result["findings"] = bounded if bounded is not None else []
             if findings is not None and len(findings) > limit:
                 self.result["findings_truncated"] = True
+        if self.bulk:
+            self.report_entry = {"scan": scan, "gate": gate, "findings": bounded or []}
+            self.result["api_calls"] = self.adapter.client.stats
+            return self.result
         self._reports(scan, gate, bounded or [])
         self.result["api_calls"] = self.adapter.client.stats
         if not gate["passed"]:
@@ -909,11 +951,203 @@ class ScanRun(object):
         self.result["reports"] = list(written or [])
 
 
+def _target_key(params):
+    """What makes two ``targets`` entries the same target (the name label aside)."""
+    key = []
+    for name in TARGET_OPTIONS:
+        value = params.get(name)
+        if name == "scanners" and value:
+            value = tuple(sorted(value))
+        key.append(value or None)
+    return tuple(key)
+
+
+class BulkScanRun(object):
+    """``scan_run`` with ``targets``: one ScanRun per entry, run on a thread pool sharing one adapter.
+
+    Everything a ScanRun touches is either its own (strategy, result, warnings list) or safe to
+    share: the adapter keeps no state besides its ApiClient, whose httpx client, request counters
+    and rate limiters are thread-safe. Warnings reach the module through one lock. Targets with the
+    same ``exclusive_key`` (CloudGeni repository) run one after another in the same worker.
+    """
+
+    def __init__(self, adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic,
+                 wallclock=time.time, today=None):
+        self.adapter = adapter
+        self.params = params
+        self.check_mode = check_mode
+        self._warn = warn
+        self._lock = threading.Lock()
+        self.warnings = []
+        self._options = dict(check_mode=check_mode, sleep=sleep, clock=clock, wallclock=wallclock, today=today)
+        self.runs = []
+        self.labels = []
+
+    def warn(self, message):
+        with self._lock:
+            self.warnings.append(message)
+            if self._warn is not None:
+                self._warn(message)
+
+    def _warner(self, index):
+        return lambda message: self.warn("%s: %s" % (self.label(index), message))
+
+    def label(self, index):
+        """``targets[<i>] (<name or target>)`` for messages."""
+        entry = self.params["targets"][index] or {}
+        run = self.runs[index] if index < len(self.runs) else None
+        what = entry.get("name") or (run.strategy.label if run is not None else None)
+        if not what:
+            what = next((str(entry[k]) for k in TARGET_OPTIONS if entry.get(k)), None)
+        return "targets[%d] (%s)" % (index, what) if what else "targets[%d]" % index
+
+    # -- validation (no requests) ---------------------------------------------------------------
+    def validate(self):
+        params = self.params
+        targets = params.get("targets")
+        if not isinstance(targets, list) or not targets:
+            raise bad_option("targets must list at least one target")
+        given = [name for name in TARGET_OPTIONS if params.get(name)]
+        if given:
+            raise bad_option("targets is mutually exclusive with the top-level target options; remove %s or set it in each "
+                             "targets entry" % ", ".join(given))
+        allowed = TARGET_OPTIONS + ("name",)
+        seen, names = {}, {}
+        for index, entry in enumerate(targets):
+            if not isinstance(entry, dict):
+                raise bad_option("targets[%d] must be a dictionary of target options, not %s" % (index, type(entry).__name__))
+            unknown = sorted(key for key in entry if key not in allowed)
+            if unknown:
+                raise bad_option("targets[%d].%s is not a target option (use %s)" % (index, unknown[0], ", ".join(allowed)))
+            sub = dict((k, v) for k, v in params.items() if k != "targets")
+            for name in TARGET_OPTIONS:
+                sub[name] = entry.get(name)
+            run = ScanRun(self.adapter, sub, warn=self._warner(index), option_prefix="targets[%d]." % index, bulk=True,
+                          **self._options)
+            self.runs.append(run)
+            run.validate()
+            key = _target_key(sub)
+            if key in seen:
+                raise bad_option("targets[%d] names the same target as targets[%d]; list each target once" % (index, seen[key]))
+            seen[key] = index
+            name = entry.get("name")
+            if name:
+                if name in names:
+                    raise bad_option("targets[%d].name '%s' is already the name of targets[%d]" % (index, name, names[name]))
+                names[name] = index
+
+    # -- the flow ---------------------------------------------------------------------------------
+    def _run_one(self, index):
+        run = self.runs[index]
+        try:
+            return run.run(), None
+        except ScanFailure as failure:
+            return dict(failure.result), failure.msg
+
+    def _run_group(self, indexes):
+        return [(index, self._run_one(index)) for index in indexes]
+
+    def run(self):
+        self.validate()
+        groups = []
+        by_key = {}
+        for index, run in enumerate(self.runs):
+            key = run.strategy.exclusive_key()
+            if key is None:
+                groups.append([index])
+            elif key in by_key:
+                by_key[key].append(index)
+            else:
+                by_key[key] = [index]
+                groups.append(by_key[key])
+        concurrency = self.params.get("concurrency") or DEFAULT_CONCURRENCY
+        outcomes = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
+            for future in [pool.submit(self._run_group, group) for group in groups]:
+                for index, outcome in future.result():
+                    outcomes[index] = outcome
+        return self._result([outcomes[index] for index in range(len(self.runs))])
+
+    def _result(self, outcomes):
+        entries, failed, started = [], [], []
+        for index, (result, error) in enumerate(outcomes):
+            entry = {"name": self.label(index), "target": result.get("target") or self.runs[index].strategy.label,
+                     "scan": result.get("scan"), "gate": result.get("gate"), "reused": bool(result.get("reused")),
+                     "changed": bool(result.get("changed")), "timed_out": bool(result.get("timed_out"))}
+            if "findings" in result:
+                entry["findings"] = result["findings"]
+            if result.get("findings_truncated"):
+                entry["findings_truncated"] = True
+            if error is not None:
+                entry["error"] = error
+                failed.append("%s: %s" % (entry["name"], error))
+            if entry["changed"] and entry["scan"] and entry["scan"].get("id"):
+                started.append("%s: %s" % (entry["name"], entry["scan"]["id"]))
+            entries.append(entry)
+        gate = self._gate(entries)
+        result = {"changed": any(e["changed"] for e in entries), "reused": all(e["reused"] for e in entries),
+                  "timed_out": any(e["timed_out"] for e in entries), "scan": None, "gate": gate, "scans": entries,
+                  "reports": []}
+        problems = []
+        try:
+            result["reports"] = self._reports()
+        except (IOError, OSError, ValueError) as err:
+            problems.append("writing the reports failed: %s" % err)
+        result["api_calls"] = self.adapter.client.stats
+        total = len(entries)
+        if failed:
+            problems.insert(0, "%d of %d targets failed: %s" % (len(failed), total, "; ".join(failed)))
+        if gate is not None and not gate["passed"]:
+            problems.append(gate["message"])
+        if problems:
+            if failed:
+                problems.append("scans started by this run: %s (a re-run with max_age adopts or reuses them)"
+                                % ", ".join(started) if started else "no scan was started by this run")
+            action = "Run scans of" if failed else "Scan gate of"
+            raise ScanFailure(ScanopsError("; ".join(problems)), action, "%d targets" % total, result)
+        return result
+
+    def _gate(self, entries):
+        """One verdict over every target whose gate was evaluated; None when none was."""
+        judged = [e for e in entries if isinstance(e["gate"], dict)]
+        if not judged:
+            return None
+        counts = {}
+        gate = {"passed": all(e["gate"]["passed"] for e in judged), "reasons": [], "counts": counts, "ignored": [],
+                "expired_ignores": [], "checks": [],
+                "not_evaluated": [e["name"] for e in entries if not isinstance(e["gate"], dict)]}
+        for entry in judged:
+            one = entry["gate"]
+            gate["reasons"].extend("%s: %s" % (entry["name"], reason) for reason in one.get("reasons") or [])
+            for severity, count in (one.get("counts") or {}).items():
+                if isinstance(count, (int, float)) and not isinstance(count, bool):
+                    counts[severity] = counts.get(severity, 0) + count
+            for key in ("ignored", "expired_ignores", "checks"):
+                gate[key].extend(dict(item, target=entry["name"]) for item in one.get(key) or [] if isinstance(item, dict))
+        failing = [e for e in judged if not e["gate"]["passed"]]
+        if failing:
+            gate["message"] = "gate failed for %d of %d targets: %s" % (len(failing), len(judged), "; ".join(gate["reasons"]))
+        else:
+            gate["message"] = "gate passed for all %d targets judged" % len(judged)
+        return gate
+
+    def _reports(self):
+        paths = dict((k, self.params.get(k)) for k in ("sarif_path", "junit_path", "markdown_path"))
+        entries = [run.report_entry for run in self.runs if run.report_entry is not None]
+        if not any(paths.values()) or not entries:
+            return []
+        return list(write_reports(entries, **paths) or [])
+
+
 def run_scan(adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic, wallclock=time.time,
              today=None):
-    """Run ``scan_run``'s desired-state flow; the result dict, or ScanFailure with a partial result."""
-    return ScanRun(adapter, params, check_mode=check_mode, warn=warn, sleep=sleep, clock=clock, wallclock=wallclock,
-                   today=today).run()
+    """Run ``scan_run``'s desired-state flow; the result dict, or ScanFailure with a partial result.
+
+    With ``params["targets"]`` (a list) the bulk flow runs instead (``BulkScanRun``).
+    """
+    runner = BulkScanRun if params.get("targets") is not None else ScanRun
+    return runner(adapter, params, check_mode=check_mode, warn=warn, sleep=sleep, clock=clock, wallclock=wallclock,
+                  today=today).run()
 
 
 # -- scan_info ----------------------------------------------------------------------------------------
@@ -953,13 +1187,15 @@ def scan_info(adapter, params):
 
 # -- module glue -----------------------------------------------------------------------------------
 @contextlib.contextmanager
-def scan_adapter(module):
+def scan_adapter(module, **client_options):
     """``with scan_adapter(module) as adapter:`` the module's adapter, closed after the block.
+
+    ``client_options`` reach the ApiClient (scan_run sizes the connection pool for ``concurrency``).
 
     A ScanFailure raised in the block fails the module with ``<action> <resource>: <vendor message>``
     and the partial result the failure carries, ``api_calls`` included.
     """
-    with build_adapter(module) as adapter:
+    with build_adapter(module, **client_options) as adapter:
         try:
             yield adapter
         except ScanFailure as failure:

@@ -27,6 +27,12 @@ description:
   - A scan of the same target means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
     the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image reference
     (and scanners when the vendor reports them) for HarborGuard; the same integration for Penaxtra.
+  - "Bulk mode: O(targets) lists several targets of the one O(provider) in one task. They share one connection pool
+    and the client's rate limiters (O(rate_limit)), run O(concurrency) at a time, and each gets exactly the flow above
+    (adoption, O(max_age) reuse, duplicate avoidance, check mode). Every other option applies to every target. The
+    result lists one entry per target in RV(scans); RV(gate) is the verdict over all of them and the reports cover all of them.
+    A target that fails does not stop the others: the task fails afterwards naming the failed targets and the scans
+    that were started, so a re-run with O(max_age) adopts or reuses them."
   - "ASSUMPTIONS where the vendors are silent: AgileSec sensors are listed with C(GET /v3/sensors?name=)
     and a sensor's last execution is its C(lastExecutionId); HarborGuard scans of an image are found with
     C(GET /api/scans?search=<image>). See the collection's C(docs/assumptions.md)."
@@ -50,6 +56,63 @@ options:
     type: list
     elements: str
     choices: [trivy, grype, syft, dive, dockle, osv]
+  targets:
+    description:
+      - Bulk mode, several targets of O(provider) in one task, each a dictionary of the target options below.
+      - Mutually exclusive with the top-level O(repository), O(branch), O(commit), O(scan_type), O(sensor), O(image),
+        O(scanners) and O(integration_id). Every entry is validated before any request; errors name the entry,
+        for example C(targets[2].scan_type).
+      - Each target may be listed once. CloudGeni targets of the same O(targets[].repository) run one after another,
+        because CloudGeni refuses a second scan of a repository while one runs.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - A label for the target in RV(scans), warnings and errors; unique within O(targets).
+        type: str
+      repository:
+        description:
+          - As the top-level O(repository) (CloudGeni, Kolega).
+        type: str
+      branch:
+        description:
+          - As the top-level O(branch) (CloudGeni).
+        type: str
+      commit:
+        description:
+          - As the top-level O(commit) (CloudGeni).
+        type: str
+      scan_type:
+        description:
+          - As the top-level O(scan_type) (CloudGeni, Kolega).
+        type: str
+        choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
+      sensor:
+        description:
+          - As the top-level O(sensor) (AgileSec).
+        type: str
+      image:
+        description:
+          - As the top-level O(image) (HarborGuard).
+        type: str
+      scanners:
+        description:
+          - As the top-level O(scanners) (HarborGuard).
+        type: list
+        elements: str
+        choices: [trivy, grype, syft, dive, dockle, osv]
+      integration_id:
+        description:
+          - As the top-level O(integration_id) (Penaxtra).
+        type: str
+  concurrency:
+    description:
+      - With O(targets), how many targets are worked on at the same time (1 to 32), each in a thread of this one
+        module process sharing one connection pool. Triggers and polls are still paced by the client's rate limiters.
+      - Ignored without O(targets).
+    type: int
+    default: 8
   max_age:
     description:
       - Reuse a completed scan of the same target that finished less than this long ago, and report C(changed=false).
@@ -200,6 +263,25 @@ EXAMPLES = r'''
     wait: false
   register: posture
 
+- name: Scan a release's images in one task, 8 at a time, one SARIF file for all of them
+  scanops.security.scan_run:
+    provider: harborguard
+    targets:
+      - image: ghcr.io/acme/api:1.4.7
+      - image: ghcr.io/acme/worker:1.4.7
+        scanners: [trivy]
+      - name: frontend
+        image: ghcr.io/acme/web:1.4.7
+    concurrency: 8
+    max_age: 2h
+    fail_on: critical
+    sarif_path: "{{ playbook_dir }}/out/release.sarif"
+  register: release
+
+- name: Show the scan id of each image
+  ansible.builtin.debug:
+    msg: "{{ release.scans | map(attribute='scan') | map(attribute='id') | list }}"
+
 - name: Run an AgileSec sensor by name, warn instead of failing if it takes longer than 10 minutes
   scanops.security.scan_run:
     provider: agilesec
@@ -213,6 +295,7 @@ scan:
   description:
     - The normalized scan (adopted, reused or triggered); null in check mode when a scan would be triggered.
     - On a wait timeout it carries the scan id and the last status seen.
+    - Null with O(targets); each target's scan is in RV(scans).
   returned: always
   type: dict
   contains:
@@ -258,6 +341,8 @@ scan:
 gate:
   description:
     - The gate's verdict; null when no gate was evaluated (no wait, timeout, or check mode before a trigger).
+    - With O(targets), one verdict over every target whose gate was evaluated (null when none was); it passes only
+      when each of them passed, and each reason, ignored finding, expired ignore and check names its target.
   returned: always
   type: dict
   contains:
@@ -286,9 +371,51 @@ gate:
     message:
       description: One-line verdict.
       type: str
+    not_evaluated:
+      description: With O(targets), the targets whose gate was not evaluated (no wait, timeout, failure, check mode).
+      type: list
+      elements: str
+      returned: with O(targets)
+scans:
+  description:
+    - With O(targets), one entry per target, in the order of O(targets).
+  returned: with O(targets)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: C(targets[<i>]) and the target's O(targets[].name), or its resolved description.
+      type: str
+      sample: targets[0] (image ghcr.io/acme/api:1.4.7)
+    target:
+      description: Human-readable description of the resolved target; null when it could not be resolved.
+      type: str
+    scan:
+      description: The target's normalized scan, as RV(scan) in single mode (null in check mode before a trigger).
+      type: dict
+    gate:
+      description: The target's own gate verdict, as RV(gate) in single mode.
+      type: dict
+    reused:
+      description: True when an existing scan was used instead of a new one.
+      type: bool
+    changed:
+      description: True when a scan of this target was (or, in check mode, would be) triggered.
+      type: bool
+    timed_out:
+      description: True when O(wait_timeout) passed before the target's scan finished.
+      type: bool
+    findings:
+      description: The target's normalized findings, at most O(findings_limit), when O(return_findings=true).
+      type: list
+      elements: dict
+    error:
+      description: Why this target failed; the other targets were still worked on.
+      type: str
+      returned: when the target failed
 findings:
   description: Normalized findings of the scan, at most O(findings_limit).
-  returned: when O(return_findings=true) and the scan finished
+  returned: when O(return_findings=true) and the scan finished, not with O(targets)
   type: list
   elements: dict
 findings_truncated:
@@ -296,11 +423,13 @@ findings_truncated:
   returned: when findings were cut
   type: bool
 reused:
-  description: True when an existing scan (running or younger than O(max_age)) was used instead of a new one.
+  description:
+    - True when an existing scan (running or younger than O(max_age)) was used instead of a new one.
+    - With O(targets), true when every target reused a scan.
   returned: always
   type: bool
 timed_out:
-  description: True when O(wait_timeout) passed before the scan finished.
+  description: True when O(wait_timeout) passed before the scan finished (with O(targets), before any target's scan finished).
   returned: always
   type: bool
 target:
@@ -309,7 +438,7 @@ target:
   type: str
   sample: myorg/infrastructure (main)
 reports:
-  description: Paths of the report files written.
+  description: Paths of the report files written (with O(targets), each file covers every target whose gate was evaluated).
   returned: always
   type: list
   elements: str
@@ -322,9 +451,13 @@ api_calls:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
 from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
+    DEFAULT_CONCURRENCY,
     HARBORGUARD_SCANNERS,
+    MAX_CONCURRENCY,
+    bulk_target_spec,
     run_scan,
     scan_adapter,
     scan_target_spec,
@@ -336,6 +469,8 @@ def argument_spec():
     spec.update(scan_target_spec())
     spec.update(
         scanners=dict(type="list", elements="str", choices=list(HARBORGUARD_SCANNERS)),
+        targets=dict(type="list", elements="dict", options=bulk_target_spec()),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         max_age=dict(type="str"),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
@@ -362,7 +497,9 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    with scan_adapter(module) as adapter:
+    # One connection pool for every worker thread of a bulk run (an out-of-range value fails in run_scan).
+    workers = min(max(module.params["concurrency"] or 1, 1), MAX_CONCURRENCY)
+    with scan_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, workers)) as adapter:
         result = run_scan(adapter, module.params, check_mode=module.check_mode, warn=module.warn)
     module.exit_json(**result)
 

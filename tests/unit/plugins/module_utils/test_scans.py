@@ -6,6 +6,9 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import json
+import os
+import threading
+import time
 
 import httpx
 import pytest
@@ -19,7 +22,7 @@ from ansible_collections.scanops.security.plugins.module_utils.scans import (
     run_scan,
     scan_info,
 )
-from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import EPOCH
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import EPOCH, FakeTime
 
 ORG = "/api/v1/organizations/org_1"
 REPOS = [
@@ -35,7 +38,7 @@ def params(**overrides):
                 integration_id=None, max_age=None, force=False, wait=True, wait_timeout=1800, wait_sleep=None,
                 on_timeout="fail", fail_on=None, max_findings=None, max_risk_score=None, min_compliance_grade=None,
                 ignore=None, return_findings=False, findings_limit=500, sarif_path=None, junit_path=None,
-                markdown_path=None, scan_id=None, status=None, sort=None)
+                markdown_path=None, scan_id=None, status=None, sort=None, targets=None, concurrency=None)
     base.update(overrides)
     return base
 
@@ -475,3 +478,166 @@ def test_scan_info_sort_is_harborguard_only(cloudgeni, fake_time):
 def test_epoch_reference_is_stable():
     # The fakes build timestamps from EPOCH; iso() must round-trip it to whole seconds.
     assert iso(EPOCH) == "2023-11-14T22:13:20Z"
+
+
+# -- bulk mode (targets) -------------------------------------------------------------------------------
+def locked(handler):
+    """Serialize a fake vendor: bulk mode calls it from several threads."""
+    lock = threading.Lock()
+
+    def answer(request):
+        with lock:
+            return handler(request)
+    return answer
+
+
+@pytest.fixture
+def bulk_cloudgeni(make_adapter, fake_time):
+    fake = FakeCloudGeni(fake_time, polls_to_finish=1)
+    adapter, recorder = make_adapter("cloudgeni", locked(fake), api_url="https://cg.example.test/api/v1")
+    return fake, adapter, recorder
+
+
+def bulk(adapter, fake_time, check_mode=False, **options):
+    options.setdefault("concurrency", 4)
+    return run(adapter, fake_time, check_mode=check_mode, **options)
+
+
+THREE = [dict(repository="repo_a", name="a"), dict(repository="repo_b"), dict(repository="repo_c", branch="trunk")]
+
+
+@pytest.mark.parametrize("options, expected", [
+    (dict(targets=[], concurrency=4), "targets must list at least one target"),
+    (dict(targets=[dict(repository="repo_a")], repository="repo_b", concurrency=4),
+     "targets is mutually exclusive with the top-level target options; remove repository"),
+    (dict(targets=[dict(repository="repo_a"), dict(branch="main")], concurrency=4),
+     "CloudGeni needs the targets[1].repository option"),
+    (dict(targets=[dict(repository="repo_a"), dict(repository="repo_b", commit="zz")], concurrency=4),
+     "targets[1].commit 'zz' is not a commit SHA"),
+    (dict(targets=[dict(repository="repo_a", image="x:1")], concurrency=4), "targets[0].image is not an option for CloudGeni"),
+    (dict(targets=[dict(repository="repo_a", colour="red")], concurrency=4), "targets[0].colour is not a target option"),
+    (dict(targets=[dict(repository="repo_a"), dict(repository="repo_a")], concurrency=4),
+     "targets[1] names the same target as targets[0]"),
+    (dict(targets=[dict(repository="repo_a", name="x"), dict(repository="repo_b", name="x")], concurrency=4),
+     "targets[1].name 'x' is already the name of targets[0]"),
+    (dict(targets=[dict(repository="repo_a")], concurrency=0), "concurrency must be between 1 and 32"),
+    (dict(targets=[dict(repository="repo_a")], concurrency=4, max_age="soon"), "max_age"),
+])
+def test_bulk_bad_input_fails_before_any_request(bulk_cloudgeni, fake_time, options, expected):
+    _fake, adapter, recorder = bulk_cloudgeni
+    failure = fail(adapter, fake_time, **options)
+    assert expected in failure.msg
+    assert failure.msg.startswith("Invalid options: ")
+    assert recorder.requests == []
+
+
+def test_bulk_triggers_each_target_then_reuses_then_check_mode(bulk_cloudgeni, fake_time):
+    fake, adapter, recorder = bulk_cloudgeni
+    first = bulk(adapter, fake_time, targets=THREE, max_age="1h", fail_on="critical")
+    assert first["changed"] is True and first["reused"] is False and first["scan"] is None
+    assert [e["name"] for e in first["scans"]] == ["targets[0] (a)", "targets[1] (platform/infrastructure (main))",
+                                                   "targets[2] (myorg/networking (trunk))"]
+    assert [e["target"] for e in first["scans"]] == ["myorg/infrastructure (main)", "platform/infrastructure (main)",
+                                                     "myorg/networking (trunk)"]
+    assert len(methods(recorder)) == 3
+    assert sorted(e["scan"]["id"] for e in first["scans"]) == sorted(s["id"] for s in fake.scans)
+    assert [e["scan"]["raw"]["repositoryId"] for e in first["scans"]] == ["repo_a", "repo_b", "repo_c"]
+    assert all(e["changed"] and e["gate"]["passed"] and "error" not in e for e in first["scans"])
+    assert first["gate"]["passed"] is True and first["gate"]["not_evaluated"] == []
+    assert first["gate"]["counts"]["high"] == 3  # one high finding per scan's summary, summed
+    assert first["api_calls"]["POST"] == 3
+    second = bulk(adapter, fake_time, targets=THREE, max_age="1h", fail_on="critical")
+    assert second["changed"] is False and second["reused"] is True
+    assert [e["scan"]["id"] for e in second["scans"]] == [e["scan"]["id"] for e in first["scans"]]
+    assert len(methods(recorder)) == 3
+    checked = bulk(adapter, fake_time, check_mode=True, targets=THREE + [dict(repository="repo_a", branch="dev")],
+                   max_age="1h")
+    assert checked["changed"] is True
+    assert [e["changed"] for e in checked["scans"]] == [False, False, False, True]
+    assert checked["scans"][3]["scan"] is None and checked["gate"]["not_evaluated"] == ["targets[3] (myorg/infrastructure (dev))"]
+    assert len(methods(recorder)) == 3
+
+
+def test_bulk_gate_failure_names_each_target(bulk_cloudgeni, fake_time):
+    fake, adapter, _recorder = bulk_cloudgeni
+    failure = fail(adapter, fake_time, targets=THREE, fail_on="high", concurrency=2)
+    gate = failure.result["gate"]
+    assert gate["passed"] is False and len(gate["reasons"]) == 3
+    assert gate["reasons"][0].startswith("targets[0] (a): ")
+    assert failure.msg.startswith("Scan gate of 3 targets: gate failed for 3 of 3 targets: targets[0] (a): ")
+    assert failure.result["changed"] is True and len(fake.scans) == 3
+
+
+def test_bulk_one_failing_target_does_not_stop_the_others(bulk_cloudgeni, fake_time):
+    fake, adapter, recorder = bulk_cloudgeni
+    targets = [dict(repository="repo_a"), dict(repository="nope", name="missing"), dict(repository="repo_c")]
+    failure = fail(adapter, fake_time, targets=targets, max_age="1h")
+    entries = failure.result["scans"]
+    assert [("error" in e) for e in entries] == [False, True, False]
+    assert "no repository matches repository 'nope'" in entries[1]["error"]
+    assert entries[0]["scan"]["status"] == entries[2]["scan"]["status"] == "completed"
+    assert failure.msg.startswith("Run scans of 3 targets: 1 of 3 targets failed: targets[1] (missing): Resolve scan target nope")
+    started = [e["scan"]["id"] for e in (entries[0], entries[2])]
+    assert "scans started by this run: targets[0] (myorg/infrastructure (main)): %s, targets[2] (myorg/networking (trunk)): %s" \
+        % tuple(started) in failure.msg
+    assert len(methods(recorder)) == 2 and len(fake.scans) == 2
+
+
+def test_bulk_wait_failure_reports_the_started_scan_and_a_rerun_adopts_it(bulk_cloudgeni, fake_time):
+    fake, adapter, recorder = bulk_cloudgeni
+    fake.polls_to_finish = 1000
+    failure = fail(adapter, fake_time, targets=THREE[:2], wait_timeout=5, wait_sleep=1)
+    assert [e["timed_out"] for e in failure.result["scans"]] == [True, True]
+    assert all(e["changed"] and e["scan"]["id"] in failure.msg for e in failure.result["scans"])
+    fake.polls_to_finish = 1
+    fake.polls.clear()
+    again = bulk(adapter, fake_time, targets=THREE[:2], max_age="1h")
+    assert again["changed"] is False and again["reused"] is True
+    assert len(methods(recorder)) == 2
+
+
+def test_bulk_same_repository_runs_one_after_another(bulk_cloudgeni, fake_time):
+    # Concurrent CloudGeni triggers on one repository would answer 409 and adopt the other branch's scan.
+    fake, adapter, _recorder = bulk_cloudgeni
+    result = bulk(adapter, fake_time, targets=[dict(repository="repo_a", branch="main"), dict(repository="repo_a", branch="dev")])
+    assert [e["reused"] for e in result["scans"]] == [False, False]
+    assert [e["scan"]["raw"]["branch"] for e in result["scans"]] == ["main", "dev"]
+    assert len(fake.scans) == 2
+
+
+def test_bulk_reports_cover_every_target(bulk_cloudgeni, fake_time, tmp_path):
+    _fake, adapter, _recorder = bulk_cloudgeni
+    result = bulk(adapter, fake_time, targets=THREE, sarif_path=str(tmp_path / "all.sarif"), markdown_path=str(tmp_path / "all.md"))
+    assert sorted(os.path.basename(p) for p in result["reports"]) == ["all.md", "all.sarif"]
+    sarif = json.loads((tmp_path / "all.sarif").read_text())
+    assert len(sarif["runs"]) == 3
+
+
+def test_bulk_runs_targets_concurrently_on_one_client(make_adapter):
+    """Requests of different targets overlap on the one adapter with concurrency > 1, and never with concurrency 1."""
+    clock = FakeTime()
+    fake = FakeCloudGeni(clock, polls_to_finish=1)
+    inner = locked(fake)
+    active, peak = [0], [0]
+    guard = threading.Lock()
+
+    def slow(request):
+        with guard:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.05)
+        try:
+            return inner(request)
+        finally:
+            with guard:
+                active[0] -= 1
+
+    adapter, recorder = make_adapter("cloudgeni", slow, api_url="https://cg.example.test/api/v1")
+    targets = [dict(repository=r) for r in ("repo_a", "repo_b", "repo_c")]
+    result = run_scan(adapter, params(targets=targets, concurrency=3, wait_sleep=0), sleep=lambda s: None)
+    assert result["changed"] is True and len(methods(recorder)) == 3
+    assert peak[0] >= 2
+    peak[0] = 0
+    adapter2, recorder2 = make_adapter("cloudgeni", slow, api_url="https://cg.example.test/api/v1")
+    run_scan(adapter2, params(targets=targets, concurrency=1, wait_sleep=0, force=True), sleep=lambda s: None)
+    assert peak[0] == 1 and len(methods(recorder2)) == 3

@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.scanops.security.plugins.modules import scan_info, scan_run
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import FakeTime
-from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_scans import FakeCloudGeni
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_scans import FakeCloudGeni, locked
 from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import run_module
 
 
@@ -101,3 +101,37 @@ def test_scan_info_unknown_scan_is_a_clean_error(run, vendor):
     result = run(scan_info, dict(repository="repo_a", scan_id="scan_nope"))
     assert result["failed"] is True
     assert result["msg"] == "Get scan scan_nope of myorg/infrastructure (main): Scan not found (HTTP 404 not_found)"
+
+
+def test_bulk_targets_through_main(monkeypatch, capsys, vendor):
+    # Bulk mode calls the vendor from several threads: serialize the fake.
+    def run(module, args, check=False):
+        defaults = dict(provider="cloudgeni", organization="org_1", api_url="https://cg.example.test/api/v1", wait_sleep=0)
+        if check:
+            args = dict(args, _ansible_check_mode=True)
+        return run_module(module, monkeypatch, capsys, locked(vendor), args, defaults=defaults)
+
+    # The fake starts scans on "main" when no branch is sent, so networking (default branch trunk) names its branch.
+    targets = [dict(repository="repo_a", name="infra"), dict(repository="myorg/networking", branch="trunk")]
+    first = run(scan_run, dict(targets=targets, max_age="1h", concurrency=2))
+    assert first["changed"] is True and first["scan"] is None
+    assert [e["name"] for e in first["scans"]] == ["targets[0] (infra)", "targets[1] (myorg/networking (trunk))"]
+    assert first["api_calls"]["POST"] == 2 and first["gate"]["passed"] is True
+    again = run(scan_run, dict(targets=targets, max_age="1h"))
+    assert again["changed"] is False and "POST" not in again["api_calls"]
+    checked = run(scan_run, dict(targets=targets + [dict(repository="repo_b")], max_age="1h"), check=True)
+    assert checked["changed"] is True and [e["changed"] for e in checked["scans"]] == [False, False, True]
+    assert posts(vendor) == 2
+
+
+def test_bulk_mixed_with_top_level_target_fails_naming_options(run, vendor):
+    result = run(scan_run, dict(targets=[dict(repository="repo_a")], repository="repo_b", branch="main"))
+    assert result["failed"] is True
+    assert result["msg"] == ("Invalid options: targets is mutually exclusive with the top-level target options; "
+                             "remove repository, branch or set it in each targets entry")
+    assert vendor.scans == []
+
+
+def test_bulk_suboptions_are_type_checked(run, vendor):
+    result = run(scan_run, dict(targets=[dict(image="x:1", scanners=["nmap"])], provider="harborguard"))
+    assert result["failed"] is True and "nmap" in result["msg"] and "targets" in result["msg"]
