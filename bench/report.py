@@ -22,6 +22,7 @@ FANOUT_TARGET = 1.10
 # scan_run's default first poll interval (the vendors' guidance): Penaxtra 10 s, the others 5 s.
 POLL_INTERVAL = {"penaxtra": 10.0}
 DEFAULT_POLL_INTERVAL = 5.0
+LIB_LABELS = {"httpx._main": "httpx._main, inside httpx,"}
 
 
 def verdict(met):
@@ -89,10 +90,12 @@ def noop_section(noop):
               % (noop["collection"]["requests"], noop["collection"]["writes"], noop["uri"]["requests"])]
     imports = noop.get("import_ms")
     if imports:
-        lines += ["", "Where the difference goes: importing the module (`python -X importtime`, median of 3) takes %s." % "; ".join(
-            "%s %.0f ms%s" % (name, row["total_ms"], " (of which %s)" % ", ".join("%s %.0f ms" % item for item in sorted(row["heaviest_ms"].items()))
-                                if row["heaviest_ms"] else "")
-            for name, row in sorted(imports.items()))]
+        described = []
+        for name, row in sorted(imports.items()):
+            heaviest = ", ".join("%s %.0f ms" % (LIB_LABELS.get(lib, lib), ms) for lib, ms in sorted(row["heaviest_ms"].items()))
+            described.append("%s %.0f ms%s" % (name, row["total_ms"], " (of which %s)" % heaviest if heaviest else ""))
+        lines += ["", "Where the difference goes: importing the module (`python -X importtime`, median of 3) takes %s."
+                  % "; ".join(described)]
         if any("httpx._main" in row["heaviest_ms"] for row in imports.values()):
             lines.append("`httpx._main` is httpx's command-line entry point; httpx imports it whenever click, rich and pygments are "
                          "installed, as they were here. An execution environment without them saves that time in every task.")
