@@ -8,8 +8,6 @@ __metaclass__ = type
 import threading
 import time
 
-# Vendors that publish X-RateLimit-Limit count it per minute (Penaxtra, HarborGuard).
-RATE_LIMIT_HEADER_WINDOW = 60.0
 # X-RateLimit-Reset values above this are Unix timestamps, smaller ones are seconds to wait.
 _EPOCH_THRESHOLD = 10 ** 9
 
@@ -84,8 +82,11 @@ class TokenBucket(object):
     def observe(self, headers):
         """Tighten from ``X-RateLimit-Limit/Remaining/Reset`` response headers, when sent.
 
-        Never loosens below the configured pace: the server's view only lowers the tokens
-        left, and a lower published limit lowers the rate.
+        Never loosens the configured pace. ``Remaining`` and ``Reset`` are the server's own
+        count of what is left in its window, so they decide when to hold back; ``Limit`` only
+        caps the burst. The steady rate is not derived from ``Limit``: the headers do not say
+        how long the window is, and guessing a minute would slow a client whose server counts
+        a shorter one.
         """
         limit = _header(headers, "X-RateLimit-Limit")
         remaining = _header(headers, "X-RateLimit-Remaining")
@@ -96,7 +97,6 @@ class TokenBucket(object):
             now = self._clock()
             self._refill(now)
             if limit is not None and limit > 0:
-                self.rate = min(self.rate, limit / RATE_LIMIT_HEADER_WINDOW)
                 self.burst = max(1, min(self.burst, int(limit)))
                 self._tokens = min(self._tokens, float(self.burst))
             if remaining is not None and remaining < self._tokens:

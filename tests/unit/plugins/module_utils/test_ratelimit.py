@@ -126,6 +126,16 @@ def test_observe_never_loosens(fake_time):
     assert bucket.rate == 0.5
 
 
+def test_published_limit_caps_the_burst_but_not_the_pace(fake_time):
+    bucket = TokenBucket(10.0, 20, clock=fake_time.clock, sleep=fake_time.sleep, wallclock=fake_time.wallclock)
+    bucket.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "55", "X-RateLimit-Reset": str(fake_time.wallclock() + 5)})
+    assert bucket.rate == 10.0
+    assert bucket.burst == 20
+    bucket.observe({"X-RateLimit-Limit": "4"})
+    assert bucket.burst == 4
+    assert grant_times(bucket, fake_time, 6) == [0.0, 0.0, 0.0, 0.0, pytest.approx(0.1), pytest.approx(0.2)]
+
+
 def test_rate_must_be_positive():
     with pytest.raises(ValueError):
         TokenBucket(0, 1)
