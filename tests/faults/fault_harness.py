@@ -280,19 +280,6 @@ ABSORBED = {("rate_limit", "read"), ("5xx_burst", "read"), ("drop_before", "read
             ("timeout", "read"), ("slow", "any"), ("rate_limit", "create")}
 
 
-def providers_for(kind, where, providers):
-    """The providers a fault applies to.
-
-    HarborGuard limits only POST /api/scans (GET, PUT and DELETE are unlimited), yet the emulator's
-    429 fault always carries that route's ``X-RateLimit-Limit: 10``; the client rightly paces the
-    rest of its run at 10 requests a minute, which turns a 1 s fault into ~20 s of waiting. So
-    HarborGuard gets its 429 where the vendor sends one, on the scan trigger, and nowhere else.
-    """
-    if kind == "rate_limit" and where != "create":
-        return [provider for provider in providers if provider != "harborguard"]
-    return list(providers)
-
-
 def faults_for(kind, where, vendor, create=None, count=None):
     """Fault specs of ``kind`` aimed at ``where``: "create" (the create request), "read" (every GET), "any"."""
     if where == "create":

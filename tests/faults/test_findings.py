@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from fault_harness import CLOUDGENI_ORG, assert_outcomes, fault_specs, providers_for, require_module, run_module
+from fault_harness import CLOUDGENI_ORG, assert_outcomes, fault_specs, require_module, run_module
 
 PROVIDERS = ("cloudgeni", "kolega", "harborguard", "penaxtra")
 # Enough findings for several pages where the vendor pages (CloudGeni 100, Kolega and HarborGuard
@@ -91,7 +91,7 @@ def test_finding_info_under_fault(fault_runner, kind):
         return fault_runner.case("finding_info", provider, "%s/list" % kind, list_faults(kind, provider), args,
                                  first_must_converge=kind in ABSORBED_KINDS, verify=verify)
 
-    assert_outcomes(fault_runner.run_providers(one, providers_for(kind, "list", PROVIDERS)))
+    assert_outcomes(fault_runner.run_providers(one, PROVIDERS))
 
 
 @pytest.mark.parametrize("kind,where", STATUS_FAULTS, ids=["%s-%s" % fault for fault in STATUS_FAULTS])
@@ -128,4 +128,4 @@ def test_finding_status_under_fault(fault_runner, kind, where):
         return fault_runner.case("finding_status", provider, "%s/%s" % (kind, where), faults, args,
                                  first_must_converge=kind in ABSORBED_KINDS, verify=verify)
 
-    assert_outcomes(fault_runner.run_providers(one, providers_for(kind, where, PROVIDERS)))
+    assert_outcomes(fault_runner.run_providers(one, PROVIDERS))

@@ -9,7 +9,7 @@ that is dropped, times out or gets a 5xx must be looked for before it is sent ag
 
 import pytest
 
-from fault_harness import ABSORBED, PROVIDERS, assert_outcomes, faults_for, providers_for, require_module, run_module
+from fault_harness import ABSORBED, PROVIDERS, assert_outcomes, faults_for, require_module, run_module
 
 SENSOR = "fault-scan-sensor"
 TARGETS = {
@@ -70,7 +70,7 @@ def test_scan_run_under_fault(fault_runner, kind, where):
         return fault_runner.case("scan_run", provider, "%s/%s" % (kind, where), faults_for(kind, where, provider, CREATE[provider]), args,
                                  create=CREATE[provider], max_creates=1, min_creates=1, first_must_converge=(kind, where) in ABSORBED)
 
-    assert_outcomes(fault_runner.run_providers(one, providers_for(kind, where, PROVIDERS)))
+    assert_outcomes(fault_runner.run_providers(one, PROVIDERS))
 
 
 def scan_ids(run):
@@ -103,4 +103,22 @@ def test_scan_info_under_fault(fault_runner, kind):
         return fault_runner.case("scan_info", provider, "%s/read" % kind, faults_for(kind, "read", provider), args,
                                  first_must_converge=(kind, "read") in ABSORBED, verify=verify)
 
-    assert_outcomes(fault_runner.run_providers(one, providers_for(kind, "read", INFO_TARGETS)))
+    assert_outcomes(fault_runner.run_providers(one, list(INFO_TARGETS)))
+
+
+BULK_IMAGES = ["ghcr.io/acme/api:1.4.6", "ghcr.io/acme/web:2.0.1", "ghcr.io/acme/worker:0.9.0", "docker.io/library/nginx:1.25.3"]
+
+
+@pytest.mark.parametrize("kinds", [("drop_after", "timeout"), ("drop_before", "5xx_burst")], ids=["drop_after+timeout", "drop_before+5xx"])
+def test_scan_run_bulk_under_fault(fault_runner, kinds):
+    """Bulk mode (``targets``): two of four triggers hit by faults; still one scan per image over both runs."""
+    require_module("scan_run")
+    fault_runner.emulator.reset()
+    faults = []
+    for kind in kinds:
+        faults.extend(faults_for(kind, "create", "harborguard", CREATE["harborguard"], count=1))
+    # The emulator's test profile enforces no limit: rate_limit spares the 6 s pacing of HarborGuard's documented 10 triggers a minute.
+    args = fault_runner.connection("harborguard", targets=[{"image": image} for image in BULK_IMAGES], rate_limit=10, **WAITING)
+    outcome = fault_runner.case("scan_run", "harborguard", "bulk %s/create" % "+".join(kinds), faults, args,
+                                create=CREATE["harborguard"], max_creates=len(BULK_IMAGES), min_creates=len(BULK_IMAGES))
+    assert_outcomes({"harborguard": outcome})
