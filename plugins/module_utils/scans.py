@@ -47,8 +47,10 @@ MAX_CONCURRENCY = 32
 
 # Server and controller clocks differ; a scan created this long before our trigger may still be ours.
 CLOCK_SKEW = 300.0
-# Polling backs off by this factor up to MAX_POLL_INTERVAL (never faster than the vendor's guidance).
-BACKOFF_FACTOR = 1.5
+# Polling keeps the vendor's interval while a scan is young, then waits a fifth of the time already
+# waited (up to MAX_POLL_INTERVAL): a short scan is seen within one interval of finishing, a long one
+# is not polled more often than it needs.
+WAITED_FRACTION = 0.2
 MAX_POLL_INTERVAL = 60.0
 DEFAULT_FINDINGS_LIMIT = 500
 
@@ -846,7 +848,9 @@ class ScanRun(object):
                       % (self.params["wait_sleep"], strategy.DEFAULT_SLEEP))
         timeout = self.params.get("wait_timeout")
         deadline = self.time.clock() + (1800 if timeout is None else timeout)
+        base = interval
         ceiling = max(interval, MAX_POLL_INTERVAL)
+        started = self.time.clock()
         while not is_terminal(strategy.status(raw)):
             remaining = deadline - self.time.clock()
             if remaining <= 0:
@@ -855,7 +859,7 @@ class ScanRun(object):
             self.result["scan"] = self.adapter.normalize_scan(raw)
             with _Step("Poll scan %s of" % strategy.scan_id(raw), strategy.label, self.snapshot()):
                 raw = strategy.refresh(raw)
-            interval = min(interval * BACKOFF_FACTOR, ceiling)
+            interval = min(max(base, (self.time.clock() - started) * WAITED_FRACTION), ceiling)
         return raw, False
 
     def _finish(self, raw):

@@ -138,7 +138,8 @@ options:
     default: 1800
   wait_sleep:
     description:
-      - Seconds between two status polls at first; the interval then grows by half each poll, up to 60 seconds.
+      - Seconds between two status polls while the scan is young; once a fifth of the time already waited is longer,
+        polls are that far apart, up to 60 seconds.
       - Defaults to the vendor's guidance, 10 seconds for Penaxtra ("no more often than every 10 s") and 5 seconds for the
         others (CloudGeni allows 60 status calls a minute). The client also paces itself under each documented rate limit.
       - Smaller values are meant for tests against an emulator; below 10 seconds on Penaxtra a warning is given.

@@ -316,12 +316,24 @@ def test_wait_false_returns_the_id_at_once(cloudgeni, fake_time):
     assert result["gate"] is None and fake_time.sleeps == []
 
 
-def test_polling_backs_off_from_the_vendor_default(cloudgeni, fake_time):
+def test_polling_keeps_the_vendor_interval_for_a_young_scan(cloudgeni, fake_time):
     fake, adapter, recorder = cloudgeni(polls_to_finish=6)
+    run(adapter, fake_time, repository="repo_a")
+    # 25 s waited at most: a fifth of it never exceeds the 5 s default, so a short scan is seen within 5 s.
+    assert fake_time.sleeps == [5.0] * len(fake_time.sleeps) and len(fake_time.sleeps) >= 5
+
+
+def test_polling_backs_off_for_a_long_scan(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=30)
     run(adapter, fake_time, repository="repo_a")
     assert fake_time.sleeps[0] == 5.0
     assert all(b >= a for a, b in zip(fake_time.sleeps, fake_time.sleeps[1:]))
-    assert fake_time.sleeps[-1] > 5.0 and max(fake_time.sleeps) <= 60.0
+    assert fake_time.sleeps[-1] == 60.0 and max(fake_time.sleeps) <= 60.0
+    # Each wait is at most a fifth of the time already waited, once past the default.
+    waited = 0.0
+    for sleep in fake_time.sleeps:
+        assert sleep <= max(5.0, waited * 0.2) + 1e-9
+        waited += sleep
 
 
 def test_timeout_fails_with_scan_id_and_status(cloudgeni, fake_time):
