@@ -39,23 +39,10 @@ tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./artifacts --exclud
 export ANSIBLE_COLLECTIONS_PATH="$work/collections"
 
 echo "==> starting the emulator of the five platforms (demo profile)"
-"$python" "$root/tests/emulator/serve.py" --host 127.0.0.1 --port 0 --profile demo >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-url=""
-for _ in $(seq 1 300); do
-  url=$(sed -n 's/^scanops-emulator ready on \(http:[^ ]*\)$/\1/p' "$work/emulator.log" | head -n 1)
-  [ -n "$url" ] && break
-  if ! kill -0 "$emulator_pid" 2>/dev/null; then
-    echo "the emulator exited before it was ready:" >&2
-    cat "$work/emulator.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "the emulator did not report ready within 30 s" >&2
-  exit 1
-fi
+# shellcheck source=tests/utils/emulator.sh
+. "$root/tests/utils/emulator.sh"
+start_emulator "$python" "$root" demo "$work/emulator.log" || exit 1
+url=$emulator_url
 echo "    $url"
 export SCANOPS_EMULATOR_URL="$url"
 

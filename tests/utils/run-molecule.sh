@@ -44,24 +44,10 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 NO_COLOR=1 ANSIBLE_LOCALHOST_WARN
 export ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_ASYNC_DIR="$work/ansible-async"
 
 # One emulator for all scenarios, on a free port.
-"$python" "$root/tests/emulator/serve.py" --host 127.0.0.1 --port 0 --profile test >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-url=""
-for _ in $(seq 1 300); do
-  url=$(sed -n 's/^scanops-emulator ready on \(http:[^ ]*\)$/\1/p' "$work/emulator.log" | head -n 1)
-  [ -n "$url" ] && break
-  if ! kill -0 "$emulator_pid" 2>/dev/null; then
-    echo "the emulator exited before it was ready:" >&2
-    cat "$work/emulator.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "the emulator did not report ready within 30 s:" >&2
-  cat "$work/emulator.log" >&2
-  exit 1
-fi
+# shellcheck source=tests/utils/emulator.sh
+. "$root/tests/utils/emulator.sh"
+start_emulator "$python" "$root" test "$work/emulator.log" || exit 1
+url=$emulator_url
 export SCANOPS_EMULATOR_URL="$url"
 echo "emulator: $url"
 
