@@ -276,6 +276,21 @@ class Outcome:
 
 # Which faults a retrying client must absorb: the request is safe to repeat, or the server said
 # it did nothing (429). Everything else may end in a clean failure instead.
+
+# Every fault that can duplicate a create or break a read, as (fault kind, where it is injected).
+CREATE_AND_READ_FAULTS = [
+    ("drop_before", "create"),
+    ("drop_after", "create"),
+    ("timeout", "create"),
+    ("5xx_burst", "create"),
+    ("rate_limit", "create"),
+    ("rate_limit", "read"),
+    ("5xx_burst", "read"),
+    ("drop_after", "read"),
+    ("timeout", "read"),
+    ("malformed_json", "read"),
+]
+
 ABSORBED = {("rate_limit", "read"), ("5xx_burst", "read"), ("drop_before", "read"), ("drop_after", "read"),
             ("timeout", "read"), ("slow", "any"), ("rate_limit", "create")}
 

@@ -9,21 +9,9 @@ at most one create request.
 
 import pytest
 
-from fault_harness import ABSORBED, assert_outcomes, faults_for, require_module
+from fault_harness import ABSORBED, CREATE_AND_READ_FAULTS, assert_outcomes, faults_for, require_module
 
-FAULTS = [
-    ("drop_before", "create"),
-    ("drop_after", "create"),
-    ("timeout", "create"),
-    ("5xx_burst", "create"),
-    ("rate_limit", "create"),
-    ("rate_limit", "read"),
-    ("5xx_burst", "read"),
-    ("drop_after", "read"),
-    ("timeout", "read"),
-    ("malformed_json", "read"),
-    ("slow", "any"),
-]
+FAULTS = CREATE_AND_READ_FAULTS + [("slow", "any")]
 
 CREATE = {
     ("callback_endpoint", "agilesec"): ("POST", "/v3/callback-endpoints"),

@@ -9,7 +9,7 @@ that is dropped, times out or gets a 5xx must be looked for before it is sent ag
 
 import pytest
 
-from fault_harness import ABSORBED, PROVIDERS, assert_outcomes, faults_for, require_module, run_module
+from fault_harness import ABSORBED, CREATE_AND_READ_FAULTS, PROVIDERS, assert_outcomes, faults_for, require_module, run_module
 
 SENSOR = "fault-scan-sensor"
 TARGETS = {
@@ -32,18 +32,7 @@ WAITING = {"wait": True, "wait_timeout": 30, "wait_sleep": 0.2, "max_age": "1h"}
 
 # Slow answers are covered in test_resources (same client); here every fault that can duplicate
 # a scan or break the wait.
-FAULTS = [
-    ("drop_before", "create"),
-    ("drop_after", "create"),
-    ("timeout", "create"),
-    ("5xx_burst", "create"),
-    ("rate_limit", "create"),
-    ("rate_limit", "read"),
-    ("5xx_burst", "read"),
-    ("drop_after", "read"),
-    ("timeout", "read"),
-    ("malformed_json", "read"),
-]
+FAULTS = CREATE_AND_READ_FAULTS
 
 INFO_TARGETS = {
     "cloudgeni": {"repository": "myorg/infrastructure"},
