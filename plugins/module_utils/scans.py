@@ -25,6 +25,7 @@ import time
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
+from ansible_collections.scanops.security.plugins.module_utils.polling import poll_until
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
 from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
@@ -47,11 +48,6 @@ MAX_CONCURRENCY = 32
 
 # Server and controller clocks differ; a scan created this long before our trigger may still be ours.
 CLOCK_SKEW = 300.0
-# Polling keeps the vendor's interval while a scan is young, then waits a fifth of the time already
-# waited (up to MAX_POLL_INTERVAL): a short scan is seen within one interval of finishing, a long one
-# is not polled more often than it needs.
-WAITED_FRACTION = 0.2
-MAX_POLL_INTERVAL = 60.0
 DEFAULT_FINDINGS_LIMIT = 500
 
 _AGE_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.IGNORECASE)
@@ -846,21 +842,14 @@ class ScanRun(object):
         if self.params.get("wait_sleep") is not None and interval < strategy.DEFAULT_SLEEP and isinstance(strategy, PenaxtraScans):
             self.warn("wait_sleep %s is below Penaxtra's guidance of polling no more often than every %d s"
                       % (self.params["wait_sleep"], strategy.DEFAULT_SLEEP))
-        timeout = self.params.get("wait_timeout")
-        deadline = self.time.clock() + (1800 if timeout is None else timeout)
-        base = interval
-        ceiling = max(interval, MAX_POLL_INTERVAL)
-        started = self.time.clock()
-        while not is_terminal(strategy.status(raw)):
-            remaining = deadline - self.time.clock()
-            if remaining <= 0:
-                return raw, True
-            self.time.sleep(min(interval, remaining))
-            self.result["scan"] = self.adapter.normalize_scan(raw)
-            with _Step("Poll scan %s of" % strategy.scan_id(raw), strategy.label, self.snapshot()):
-                raw = strategy.refresh(raw)
-            interval = min(max(base, (self.time.clock() - started) * WAITED_FRACTION), ceiling)
-        return raw, False
+
+        def refresh(current):
+            self.result["scan"] = self.adapter.normalize_scan(current)
+            with _Step("Poll scan %s of" % strategy.scan_id(current), strategy.label, self.snapshot()):
+                return strategy.refresh(current)
+
+        return poll_until(raw, lambda current: is_terminal(strategy.status(current)), refresh, interval,
+                          self.params.get("wait_timeout"), self.time.sleep, self.time.clock)
 
     def _finish(self, raw):
         strategy = self.strategy
