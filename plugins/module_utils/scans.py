@@ -345,8 +345,9 @@ class CloudGeniScans(ScanStrategy):
         scans = self.adapter.list_scans(self.repo["id"], status=status, branch=self.params.get("branch"))
         wanted_type = self.params.get("scan_type")
         commit = (self.params.get("commit") or "").lower()
-        return [s for s in scans if (not wanted_type or (s.get("type") or "static") == wanted_type)
-                and (not commit or str(s.get("commit") or "").lower().startswith(commit))]
+        return [s for s in scans
+                if not wanted_type or (s.get("type") or "static") == wanted_type
+                if not commit or str(s.get("commit") or "").lower().startswith(commit)]
 
     def trigger(self):
         return self.adapter.trigger_scan(self.repo["id"], branch=self.params.get("branch"),
@@ -712,8 +713,8 @@ class ScanRun(object):
     def run(self):
         self.validate()
         strategy = self.strategy
-        with _Step("Resolve scan target", self.params.get("repository") or self.params.get("sensor")
-                   or self.params.get("image") or self.params.get("integration_id"), self.snapshot()):
+        target_name = self.params.get("repository") or self.params.get("sensor") or self.params.get("image") or self.params.get("integration_id")
+        with _Step("Resolve scan target", target_name, self.snapshot()):
             strategy.resolve()
         self.result["target"] = strategy.label
         with _Step("List scans of", strategy.label, self.snapshot()):
@@ -911,8 +912,8 @@ class ScanRun(object):
         """Counts for the gate, and findings when anything needs them (ignore list, output)."""
         strategy = self.strategy
         params = self.params
-        need_findings = bool(self.policy["ignore"] or params.get("return_findings")
-                             or any(params.get(k) for k in ("sarif_path", "junit_path", "markdown_path")))
+        writes_reports = any(params.get(k) for k in ("sarif_path", "junit_path", "markdown_path"))
+        need_findings = bool(self.policy["ignore"] or params.get("return_findings") or writes_reports)
         counts, raw_findings = strategy.counts(raw)
         if need_findings and raw_findings is None:
             raw_findings = strategy.findings(raw)
@@ -1159,8 +1160,8 @@ def scan_info(adapter, params):
     # CloudGeni and Kolega scans live below a repository; AgileSec has no execution list.
     if not target_given and (provider in ("cloudgeni", "kolega") or (provider == "agilesec" and not params.get("scan_id"))):
         raise bad_option("%s needs the %s option to find scans" % (adapter.DISPLAY_NAME, strategy.REQUIRED[0]))
-    with _Step("Resolve scan target", params.get("repository") or params.get("sensor") or params.get("image")
-               or params.get("integration_id")):
+    target_name = params.get("repository") or params.get("sensor") or params.get("image") or params.get("integration_id")
+    with _Step("Resolve scan target", target_name):
         if target_given:
             strategy.resolve()
     label = strategy.label or adapter.DISPLAY_NAME
