@@ -388,7 +388,8 @@ async def execution_status(execution_id: str, request: Request):
     store = store_of(request)
     execution = store.executions.get(execution_id)
     if execution is None:
-        raise failed(404, "The specified execution id not found.")
+        # Section 7 of the page words the status API's 404 so; /v3/scan/execute's differs.
+        raise failed(404, "The specified executionId was not found.")
     return json_response(execution.render(store.emulator.seed, time.time()))
 
 

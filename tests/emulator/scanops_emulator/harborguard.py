@@ -377,10 +377,11 @@ def envelope(request, path, items, total, page, limit):
 
 
 def sort_spec(request, allowed, default):
-    """``field:asc|desc``; an unknown field falls back to the default order (the page's own example sends ``sort=string``)."""
-    field, _colon, direction = (request.query_params.get("sort") or default).partition(":")
-    if field not in allowed:
-        field, _colon, direction = default.partition(":")
+    """``field:asc|desc`` with a sortable field; anything else is a 400 naming the fields."""
+    text = request.query_params.get("sort") or default
+    field, _colon, direction = text.partition(":")
+    if field not in allowed or direction not in ("", "asc", "desc"):
+        raise invalid("sort", "Expected <field>:asc|desc with a sortable field: %s" % ", ".join(allowed))
     return field, direction == "desc"
 
 

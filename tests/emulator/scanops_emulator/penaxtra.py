@@ -7,7 +7,9 @@ the findings endpoints, token errors, scopes, per-token limits and the manual-ru
 (docs/assumptions.md, Penaxtra section): the finding status list; ``scan_id`` is not filtered.
 """
 
+import heapq
 import ipaddress
+import itertools
 import json
 import re
 import time
@@ -248,17 +250,18 @@ async def list_findings(request: Request):
     severity = request.query_params.get("severity")
     if severity is not None and severity not in ("critical", "high", "medium", "low", "info"):
         raise failure(400, "invalid_severity")
-    rows = []
     runs = [run for run in store.runs if run.findings is not None and run.integration["tenant"] == record["tenant"]]
-    runs.sort(key=lambda run: run.timeline.ended, reverse=True)
-    for run in runs:
-        kinds = run.findings.kinds
-        for index in range(run.count - 1, -1, -1):
-            if severity is None or CLOUD_CONTROLS[kinds[index]][1] == severity:
-                rows.append(store.render_finding(run, index))
-                if len(rows) == 200:
-                    return answer(request, {"data": rows})
+    # Strictly newest first across runs: runs may overlap, so merge their findings by discovery time.
+    newest = heapq.merge(*[_newest_first(run, severity) for run in runs], key=lambda item: -item[0])
+    rows = [store.render_finding(run, index) for _when, run, index in itertools.islice(newest, 200)]
     return answer(request, {"data": rows})
+
+
+def _newest_first(run, severity):
+    kinds = run.findings.kinds
+    for index in range(run.count - 1, -1, -1):
+        if severity is None or CLOUD_CONTROLS[kinds[index]][1] == severity:
+            yield run.discovered(index), run, index
 
 
 def find_finding(store, record, finding_id):

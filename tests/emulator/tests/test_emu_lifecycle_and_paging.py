@@ -179,3 +179,31 @@ def test_twenty_thousand_findings_are_seeded_and_paged(http, admin):
     last = http.get(KO + "/repositories/%s/findings" % repo_id, params={"limit": 200, "skip": 19900}, headers=KOLEGA).json()
     assert last["total"] == 20000 and len(last["items"]) == 100 and last["has_next"] is False
     assert http.get(KO + "/finding-events", params={"limit": 1}, headers=KOLEGA).json()["total"] == 20000
+
+
+def test_penaxtra_findings_are_newest_first_across_overlapping_runs(http, admin):
+    # A long run on one integration and a shorter one started just after it on another: their
+    # findings interleave in time, and the list must still be newest first ("newest first").
+    gcp = "7a2d4f6b-1c3e-4a5b-8d7f-9e0a1b2c3d4e"
+    admin.scope("penaxtra", PENAXTRA_AWS, queued_seconds=0, running_seconds=3.0, finding_count=30)
+    admin.scope("penaxtra", gcp, queued_seconds=0, running_seconds=1.5, finding_count=3)
+    for integration in (PENAXTRA_AWS, gcp):
+        assert http.post(PX + "/cloud-posture-runs", json={"integration_id": integration}, headers=PENAXTRA).status_code == 202
+    wait_for(lambda: all(run["status"] == "completed"
+                         for run in http.get(PX + "/cloud-posture-runs", headers=PENAXTRA).json()["data"][:2]), timeout=15)
+    rows = http.get(PX + "/findings", headers=PENAXTRA).json()["data"]
+    runs = [run["id"] for run in http.get(PX + "/cloud-posture-runs", headers=PENAXTRA).json()["data"][:2]]
+    newest = [row for row in rows if row["scan_id"] in runs]
+    assert len(newest) == 33
+    stamps = [row["discovered_at"] for row in rows]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_harborguard_sort_takes_only_the_sortable_fields(http):
+    by_risk = http.get(HG + "/scans", params={"sort": "riskScore:desc"}, headers=HARBORGUARD).json()["data"]
+    scores = [scan["riskScore"] for scan in by_risk if scan["riskScore"] is not None]
+    assert scores == sorted(scores, reverse=True) and len(scores) >= 2
+    for wrong in ("string", "image:asc", "riskScore:down"):
+        answer = http.get(HG + "/scans", params={"sort": wrong}, headers=HARBORGUARD)
+        assert answer.status_code == 400, wrong
+        assert answer.json()["error"]["code"] == "VALIDATION_ERROR" and answer.json()["error"]["issues"][0]["path"] == "sort"

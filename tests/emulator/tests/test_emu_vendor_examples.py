@@ -97,6 +97,8 @@ def test_harborguard_curl_examples(emulator_url, admin):
             key = admin_key
         local = command.replace("https://harborguard.co", emulator_url + "/harborguard").replace("<token>", key)
         local = local.replace("/api/scans/string", "/api/scans/scn-3kp9q1")
+        # "string" is the page generator's placeholder; the page lists the sortable fields.
+        local = local.replace("sort=string", "sort=scannedAt:desc")
         completed = run_shell(local, {})
         assert completed.returncode == 0, completed.stderr
         request = last_request(admin)
