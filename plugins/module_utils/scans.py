@@ -164,6 +164,56 @@ def parse_image(reference):
     return {"name": ref or None, "tag": tag, "digest": digest}
 
 
+DOCKER_HUB = "docker.io"
+_DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
+_DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
+
+
+def normalize_image(reference):
+    """An image reference in full, by Docker's rules: ``{registry, repository, tag, digest}``.
+
+    The first path component is a registry when it has a ``.`` or a ``:`` (a port) or is
+    ``localhost``; otherwise the registry is ``docker.io``, where a one-component repository lives
+    under ``library/``. Without a digest the tag defaults to ``latest``; with a digest the digest
+    alone names the image (a tag given beside it is kept but not compared). Raises ScanopsError
+    for a reference that names no repository, an empty tag or a malformed digest.
+    """
+    text = str(reference or "").strip()
+    digest = None
+    if "@" in text:
+        text, digest = text.split("@", 1)
+        if not _DIGEST.match(digest):
+            raise ScanopsError("image '%s': the digest must look like sha256:<hex>" % reference)
+        digest = digest.lower()
+    tag = None
+    slash = text.rfind("/")
+    colon = text.rfind(":")
+    if colon > slash:
+        text, tag = text[:colon], text[colon + 1:]
+        if not tag:
+            raise ScanopsError("image '%s': the tag after ':' is empty" % reference)
+    parts = text.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        registry, path = parts[0].lower(), parts[1:]
+    else:
+        registry, path = DOCKER_HUB, parts
+    if registry in _DOCKER_HUB_ALIASES:
+        registry = DOCKER_HUB
+        if len(path) == 1:
+            path = ["library"] + path
+    if not path or not all(path):
+        raise ScanopsError("image '%s' names no repository" % reference)
+    if tag is None and digest is None:
+        tag = "latest"
+    return {"registry": registry, "repository": "/".join(path), "tag": tag, "digest": digest}
+
+
+def image_text(image):
+    """``registry/repository:tag`` or ``registry/repository@digest`` of a ``normalize_image`` result."""
+    name = "%s/%s" % (image["registry"], image["repository"])
+    return "%s@%s" % (name, image["digest"]) if image["digest"] else "%s:%s" % (name, image["tag"])
+
+
 def iso(epoch):
     """UTC ISO-8601 (seconds) of an epoch."""
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -232,8 +282,25 @@ class ScanStrategy(object):
     def poll_interval(self, wait_sleep=None):
         return float(wait_sleep) if wait_sleep is not None else self.DEFAULT_SLEEP
 
+    # identity (after resolve) ----------------------------------------------------------------
+    def identity(self):
+        """The resolved target: a tuple ``(provider, ...)`` equal for two targets exactly when they are the same.
+
+        Duplicate targets, serialization, adoption and reuse compare identities, never the option
+        strings (``repo_abc123`` and ``myorg/infrastructure`` are one repository). Valid after
+        ``resolve``.
+        """
+        raise NotImplementedError
+
+    def describe_identity(self):
+        """The identity in words, for messages."""
+        raise NotImplementedError
+
     def exclusive_key(self):
-        """Targets with the same key must not be scanned at the same time (bulk mode runs them one after another)."""
+        """Targets with the same key must not be scanned at the same time (bulk mode runs them one after another).
+
+        Valid after ``resolve``, like ``identity``.
+        """
         return None
 
     # to implement -------------------------------------------------------------------------------
@@ -312,10 +379,19 @@ class CloudGeniScans(ScanStrategy):
         if commit and not re.match(r"^[0-9a-fA-F]{7,40}$", commit):
             raise bad_option("%s '%s' is not a commit SHA (7 to 40 hexadecimal characters)" % (self.opt("commit"), commit))
 
+    def identity(self):
+        commit = (self.params.get("commit") or "").lower() or None
+        return ("cloudgeni", self.repo["id"], self.branch, self.scan_type, commit)
+
+    def describe_identity(self):
+        words = "repository %s, branch %s, type %s" % (self.repo["id"], self.branch or "(default)", self.scan_type)
+        commit = self.params.get("commit")
+        return words + (", commit %s" % commit.lower() if commit else "")
+
     def exclusive_key(self):
         # CloudGeni refuses a second scan of a repository while one runs (409) and names the running one,
         # which may be of another branch or type: never run two targets of one repository at once.
-        return ("repository", self.params.get("repository"))
+        return ("cloudgeni", self.repo["id"])
 
     def resolve(self):
         wanted = self.params["repository"]
@@ -400,6 +476,12 @@ class KolegaScans(ScanStrategy):
         self.scan_type = self.params.get("scan_type")
         self.label = "%s (%s)" % (self.repo.get("name") or self.repo["id"], self.scan_type or "any scan type")
 
+    def identity(self):
+        return ("kolega", self.repo["id"], self.scan_type)
+
+    def describe_identity(self):
+        return "repository %s, scan type %s" % (self.repo["id"], self.scan_type)
+
     def history(self):
         return self.adapter.list_scans(self.repo["id"], scan_type=self.scan_type)
 
@@ -460,6 +542,12 @@ class AgileSecScans(ScanStrategy):
                 raise
         self.label = "sensor %s" % (self.sensor.get("sensorName") or self.sensor.get("sensorId"))
 
+    def identity(self):
+        return ("agilesec", self.sensor["sensorId"])
+
+    def describe_identity(self):
+        return "sensor %s" % self.sensor["sensorId"]
+
     def history(self):
         sensor = self.adapter.get_sensor(self.sensor["sensorId"])
         self.sensor = sensor or self.sensor
@@ -501,10 +589,23 @@ class HarborGuardScans(ScanStrategy):
         if unknown:
             raise bad_option("%s: unknown scanner(s) %s; use %s"
                              % (self.opt("scanners"), ", ".join(unknown), ", ".join(HARBORGUARD_SCANNERS)))
+        if self.params.get("image"):
+            try:
+                normalize_image(self.params["image"])
+            except ScanopsError as err:
+                raise bad_option("%s: %s" % (self.opt("image"), err.message))
 
     def resolve(self):
         self.image = parse_image(self.params["image"])
+        self.reference = normalize_image(self.params["image"])
         self.label = "image %s" % self.params["image"]
+
+    def identity(self):
+        ref = self.reference
+        return ("harborguard", ref["registry"], ref["repository"], "@" + ref["digest"] if ref["digest"] else ":" + ref["tag"])
+
+    def describe_identity(self):
+        return "image %s" % image_text(self.reference)
 
     def matches(self, raw):
         image = raw.get("image")
@@ -579,8 +680,15 @@ class PenaxtraScans(ScanStrategy):
             raise bad_option("%s '%s' is not a UUID" % (self.opt("integration_id"), integration))
 
     def resolve(self):
-        self.integration = self.params["integration_id"]
+        # UUIDs are case-insensitive; the vendor answers them in lower case.
+        self.integration = self.params["integration_id"].lower()
         self.label = "integration %s" % self.integration
+
+    def identity(self):
+        return ("penaxtra", self.integration)
+
+    def describe_identity(self):
+        return "integration %s" % self.integration
 
     def history(self):
         # "verify" runs are configuration probes that keep no findings: never reuse them.
@@ -712,11 +820,19 @@ class ScanRun(object):
     # -- the flow ---------------------------------------------------------------------------------
     def run(self):
         self.validate()
-        strategy = self.strategy
+        self.resolve()
+        return self.converge()
+
+    def resolve(self):
+        """Resolve the target (names to ids); afterwards ``strategy.identity()`` is known."""
         target_name = self.params.get("repository") or self.params.get("sensor") or self.params.get("image") or self.params.get("integration_id")
         with _Step("Resolve scan target", target_name, self.snapshot()):
-            strategy.resolve()
-        self.result["target"] = strategy.label
+            self.strategy.resolve()
+        self.result["target"] = self.strategy.label
+
+    def converge(self):
+        """Adopt, reuse or trigger a scan of the resolved target, wait for it and judge it."""
+        strategy = self.strategy
         with _Step("List scans of", strategy.label, self.snapshot()):
             history = strategy.history()
         raw = None
@@ -1031,22 +1147,39 @@ class BulkScanRun(object):
                 names[name] = index
 
     # -- the flow ---------------------------------------------------------------------------------
+    def _resolve_one(self, index):
+        try:
+            self.runs[index].resolve()
+        except ScanFailure as failure:
+            return dict(failure.result), failure.msg
+        return None
+
     def _run_one(self, index):
         run = self.runs[index]
         try:
-            return run.run(), None
+            return run.converge(), None
         except ScanFailure as failure:
             return dict(failure.result), failure.msg
 
     def _run_group(self, indexes):
         return [(index, self._run_one(index)) for index in indexes]
 
-    def run(self):
-        self.validate()
-        groups = []
-        by_key = {}
-        for index, run in enumerate(self.runs):
-            key = run.strategy.exclusive_key()
+    def _check_identities(self, resolved):
+        """Two entries that resolve to one target are an error, raised before any scan is triggered."""
+        seen = {}
+        for index in resolved:
+            strategy = self.runs[index].strategy
+            identity = strategy.identity()
+            if identity in seen:
+                raise bad_option("targets[%d] names the same target as targets[%d] (%s); list each target once"
+                                 % (index, seen[identity], strategy.describe_identity()))
+            seen[identity] = index
+
+    def _groups(self, resolved):
+        """Indexes to work on, in groups whose members run one after another (same ``exclusive_key``)."""
+        groups, by_key = [], {}
+        for index in resolved:
+            key = self.runs[index].strategy.exclusive_key()
             if key is None:
                 groups.append([index])
             elif key in by_key:
@@ -1054,10 +1187,24 @@ class BulkScanRun(object):
             else:
                 by_key[key] = [index]
                 groups.append(by_key[key])
-        concurrency = self.params.get("concurrency") or DEFAULT_CONCURRENCY
+        return groups
+
+    def run(self):
+        self.validate()
+        workers = max(1, min(self.params.get("concurrency") or DEFAULT_CONCURRENCY, len(self.runs)))
         outcomes = {}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups)))) as pool:
-            for future in [pool.submit(self._run_group, group) for group in groups]:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            # Resolve every target first: duplicates and serialization are about resolved targets.
+            for index, outcome in enumerate(pool.map(self._resolve_one, range(len(self.runs)))):
+                if outcome is not None:
+                    outcomes[index] = outcome
+            resolved = [index for index in range(len(self.runs)) if index not in outcomes]
+            try:
+                self._check_identities(resolved)
+            except ScanFailure as failure:
+                failure.result = {"changed": False, "api_calls": self.adapter.client.stats}
+                raise
+            for future in [pool.submit(self._run_group, group) for group in self._groups(resolved)]:
                 for index, outcome in future.result():
                     outcomes[index] = outcome
         return self._result([outcomes[index] for index in range(len(self.runs))])

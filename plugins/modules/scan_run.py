@@ -62,8 +62,11 @@ options:
       - Mutually exclusive with the top-level O(repository), O(branch), O(commit), O(scan_type), O(sensor), O(image),
         O(scanners) and O(integration_id). Every entry is validated before any request; errors name the entry,
         for example C(targets[2].scan_type).
-      - Each target may be listed once. CloudGeni targets of the same O(targets[].repository) run one after another,
-        because CloudGeni refuses a second scan of a repository while one runs.
+      - Each target may be listed once. Targets are compared as resolved, not as written, so a repository named by id
+        in one entry and by full name in another, or C(nginx) and C(docker.io/library/nginx:latest), are the same target;
+        such a duplicate fails the task after the names are resolved and before any scan is triggered.
+      - CloudGeni targets of the same repository (however it is named) run one after another, because CloudGeni refuses
+        a second scan of a repository while one runs.
     type: list
     elements: dict
     suboptions:

@@ -93,7 +93,8 @@ class PenaxtraAdapter(ProviderAdapter):
         """The newest runs (at most 100), optionally only those of one integration (filtered here)."""
         runs = list(iter_capped_list(self.client, "/api/v2/cloud-posture-runs", cap=RUNS_CAP))
         if integration_id:
-            runs = [r for r in runs if r.get("integration_id") == integration_id]
+            wanted = str(integration_id).lower()
+            runs = [r for r in runs if str(r.get("integration_id") or "").lower() == wanted]
         return runs
 
     def trigger_run(self, integration_id):
