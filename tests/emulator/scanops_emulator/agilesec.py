@@ -15,6 +15,7 @@ import time
 import httpx
 from fastapi import APIRouter, Request
 
+from .agilesec_search import SearchStore
 from .common import Timeline, VendorError, iso_seconds, json_response, parse_int
 from .findings import crypto_summary
 
@@ -67,7 +68,8 @@ class Execution:
             return "Scan is running."
         if status == "failed":
             return "Scan failed: the sensor could not reach its target."
-        summary = crypto_summary(seed, self.id, self.count)
+        # The same generator as the search store's documents (agilesec_search.py), scoped to the sensor.
+        summary = crypto_summary(seed, self.sensor["sensorId"], self.count)
         return "Scan completed successfully. %d cryptographic observations, %d weak: %s." % (
             summary["total"], summary["weak"], ", ".join(summary["breakdown"]))
 
@@ -84,16 +86,20 @@ class Store:
         self.sensors = {}
         self.callbacks = {}
         self.executions = {}
+        # Deleted sensors' findings stay in the search store, as the platform keeps indexed documents.
+        self.deleted_sensors = {}
+        self.search = SearchStore(emulator, self)
 
     def describe_config(self):
-        return {}
+        return self.search.describe()
 
     def describe_state(self):
         return {"sensors": [sensor["sensorName"] for sensor in self.sensors.values()],
                 "callback_endpoints": [hook["name"] for hook in self.callbacks.values()], "executions": len(self.executions)}
 
     def update_config(self, key, value):
-        raise ValueError("unknown agilesec setting %r" % key)
+        if not self.search.configure(key, value):
+            raise ValueError("unknown agilesec setting %r (search_layout, search_org_domain, search_max_result_window)" % key)
 
     def seed_default(self):
         # The documentation's platform starts with no sensors and no callback endpoints.
@@ -106,11 +112,13 @@ class Store:
             return {"token": token, "expires": spec.get("expires")}
         if kind == "callback_endpoint":
             return public_callback(self.add_callback(finish_callback(check_callback(spec, partial=False))))
+        if kind == "search_user":
+            return self.search.add_user(spec)
         if kind == "sensor":
             spec = dict(spec)
             spec.setdefault("sensorConfig", {"url": "https://github.com/acme/%s.git" % spec.get("sensorName", "repo")})
             return public_sensor(self.add_sensor(spec, time.time()))
-        raise ValueError("agilesec seeds api_token, callback_endpoint or sensor")
+        raise ValueError("agilesec seeds api_token, callback_endpoint, sensor or search_user")
 
     def add_callback(self, fields):
         now = iso_seconds(time.time())
@@ -137,6 +145,8 @@ class Store:
         return execution
 
     def on_execution_end(self, execution):
+        if execution.status(execution.timeline.ended) == "successful":
+            self.search.observe(execution)
         callback = self.callbacks.get(execution.sensor.get("callbackId") or "")
         if callback is None:
             return
@@ -442,7 +452,7 @@ async def update_sensor(sensor_id: str, request: Request):
 async def delete_sensor(sensor_id: str, request: Request):
     store = store_of(request)
     find_sensor(store, sensor_id)
-    del store.sensors[sensor_id]
+    store.deleted_sensors[sensor_id] = store.sensors.pop(sensor_id)
     return json_response({"status": "successful", "message": "Sensor deleted successfully."})
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.exception_handlers import request_validation_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import admin, agilesec, cloudgeni, harborguard, kolega, penaxtra
+from . import admin, agilesec, agilesec_search, cloudgeni, harborguard, kolega, penaxtra
 from .common import VendorError, json_response
 from .faults import EmulatorMiddleware, vendor_of
 from .store import Emulator
@@ -71,6 +71,7 @@ def create_app(profile="test", seed=0):
         # Only Kolega (a FastAPI service) declares typed parameters; its 422 is FastAPI's own.
         return await request_validation_exception_handler(request, exc)
 
-    for module in (cloudgeni, kolega, agilesec, harborguard, penaxtra, admin):
+    # The search router first: its catch-all must see /agilesec/searchdb/... before the Scan API's 404.
+    for module in (agilesec_search, cloudgeni, kolega, agilesec, harborguard, penaxtra, admin):
         api.include_router(module.router)
     return EmulatorMiddleware(api, lambda: emulator), emulator

@@ -43,6 +43,8 @@ _REASONS = {500: "Internal server error", 502: "Bad gateway", 503: "Service unav
 def vendor_error(vendor, status, method="GET", path="", retry_after=1):
     """The body and headers each vendor answers for a server error or a rate limit."""
     retry = str(int(retry_after))
+    if vendor == "agilesec" and path.startswith("/agilesec/searchdb"):
+        return _opensearch_error(status, retry)
     if status == 429:
         if vendor == "cloudgeni":
             # docs/assumptions.md: CloudGeni sends no rate-limit headers; the hint lives in details.
@@ -71,6 +73,18 @@ def vendor_error(vendor, status, method="GET", path="", retry_after=1):
             return {"error": "enqueue_failed"}, {}
         return {"error": reason.lower().replace(" ", "_")}, {}
     return {"error": reason}, {}
+
+
+def _opensearch_error(status, retry):
+    """The search store is an OpenSearch: its overload and server errors carry OpenSearch's error body."""
+    if status == 429:
+        reason = "rejected execution of search request: the search thread pool queue is full"
+        error = {"root_cause": [{"type": "rejected_execution_exception", "reason": reason}],
+                 "type": "rejected_execution_exception", "reason": reason}
+        return {"error": error, "status": 429}, {"Retry-After": retry}
+    reason = _REASONS.get(status, "Server error")
+    error = {"root_cause": [{"type": "status_exception", "reason": reason}], "type": "status_exception", "reason": reason}
+    return {"error": error, "status": status}, {}
 
 
 class FaultRegistry:

@@ -155,11 +155,47 @@ CLOUD_CONTROLS = (
 CLOUD_CONTROL_WEIGHTS = (1, 2, 2, 3, 3, 3, 1, 1, 4, 4, 2)
 
 # ---------------------------------------------------------------- AgileSec: crypto observations
-CRYPTO_OBSERVATIONS = (
-    ("RSA-2048", False), ("RSA-1024", True), ("ECDSA-P256", False), ("SHA-1", True), ("MD5", True),
-    ("AES-256-GCM", False), ("AES-128-CBC", False), ("3DES", True), ("TLSv1.0", True), ("Ed25519", False),
+# One entry per kind of cryptographic finding a sensor reports: a label, the crypto subtype of the
+# document (``crypto.<kind>``), the platform's analysis (priority and policy rule, ASSUMED vocabulary,
+# docs/assumptions.md), whether the emulator calls it weak in the execution message, and the
+# subtype's fields. Certificate validity is given in days relative to the execution's end.
+CRYPTO_CATALOG = (
+    {"label": "RSA-2048 key", "kind": "key", "priority": "info", "rule": "compliant-key", "weak": False,
+     "title": "RSA 2048-bit private key", "crypto": {"algorithm": "RSA", "size": 2048, "type": "private"}},
+    {"label": "RSA-1024 key", "kind": "key", "priority": "high", "rule": "weak-rsa-key-size", "weak": True,
+     "title": "RSA private key shorter than 2048 bits", "crypto": {"algorithm": "RSA", "size": 1024, "type": "private"}},
+    {"label": "ECDSA-P256 key", "kind": "key", "priority": "info", "rule": "compliant-key", "weak": False,
+     "title": "ECDSA P-256 private key", "crypto": {"algorithm": "EC", "curve": "P-256", "size": 256, "type": "private"}},
+    {"label": "SHA-1 signature", "kind": "x509", "priority": "high", "rule": "sha1-signature", "weak": True,
+     "title": "Certificate signed with SHA-1",
+     "crypto": {"signature_algorithm": "sha1WithRSAEncryption", "public_key": {"algorithm": "RSA", "size": 2048}, "valid_days": (400, 800)}},
+    {"label": "MD5", "kind": "algorithm", "priority": "high", "rule": "broken-hash-md5", "weak": True,
+     "title": "MD5 used as a hash", "crypto": {"name": "MD5", "primitive": "hash"}},
+    {"label": "AES-256-GCM", "kind": "algorithm", "priority": "info", "rule": "compliant-algorithm", "weak": False,
+     "title": "AES-256 in GCM mode", "crypto": {"name": "AES-256-GCM", "primitive": "cipher", "size": 256}},
+    {"label": "AES-128-CBC", "kind": "algorithm", "priority": "low", "rule": "cbc-mode-cipher", "weak": False,
+     "title": "AES in CBC mode without authentication", "crypto": {"name": "AES-128-CBC", "primitive": "cipher", "size": 128}},
+    {"label": "3DES", "kind": "algorithm", "priority": "medium", "rule": "deprecated-cipher-3des", "weak": True,
+     "title": "Triple DES cipher", "crypto": {"name": "3DES", "primitive": "cipher", "size": 168}},
+    {"label": "TLSv1.0", "kind": "protocol", "priority": "high", "rule": "legacy-tls-version", "weak": True,
+     "title": "TLS 1.0 enabled", "crypto": {"name": "TLS", "version": "1.0", "cipher_suite": "TLS_RSA_WITH_AES_128_CBC_SHA"}},
+    {"label": "Ed25519 key", "kind": "key", "priority": "info", "rule": "compliant-key", "weak": False,
+     "title": "Ed25519 private key", "crypto": {"algorithm": "Ed25519", "size": 256, "type": "private"}},
+    {"label": "certificate expiring", "kind": "x509", "priority": "medium", "rule": "certificate-expiring", "weak": True,
+     "title": "Certificate expires within 30 days",
+     "crypto": {"signature_algorithm": "sha256WithRSAEncryption", "public_key": {"algorithm": "RSA", "size": 2048}, "valid_days": (1, 25)}},
+    {"label": "certificate expired", "kind": "x509", "priority": "critical", "rule": "certificate-expired", "weak": True,
+     "title": "Certificate has expired",
+     "crypto": {"signature_algorithm": "sha256WithRSAEncryption", "public_key": {"algorithm": "RSA", "size": 2048}, "valid_days": (-90, -1)}},
+    {"label": "RSA-1024 certificate", "kind": "x509", "priority": "high", "rule": "weak-rsa-key-size", "weak": True,
+     "title": "Certificate with an RSA key shorter than 2048 bits",
+     "crypto": {"signature_algorithm": "sha256WithRSAEncryption", "public_key": {"algorithm": "RSA", "size": 1024}, "valid_days": (200, 700)}},
+    {"label": "JKS keystore", "kind": "keystore", "priority": "medium", "rule": "legacy-keystore-format", "weak": True,
+     "title": "Java KeyStore in the legacy JKS format", "crypto": {"type": "JKS", "entries": 3}},
+    {"label": "OpenSSL 1.0.2", "kind": "library", "priority": "medium", "rule": "outdated-crypto-library", "weak": True,
+     "title": "OpenSSL 1.0.2 is out of support", "crypto": {"name": "openssl", "version": "1.0.2k"}},
 )
-CRYPTO_WEIGHTS = (8, 2, 5, 3, 2, 6, 4, 1, 1, 2)
+CRYPTO_WEIGHTS = (8, 3, 5, 3, 2, 6, 4, 1, 2, 2, 3, 1, 1, 1, 1)
 
 
 class LazyFindings:
@@ -188,8 +224,10 @@ def crypto_summary(seed, scope, count):
     lazy = LazyFindings(seed, scope, count, CRYPTO_WEIGHTS)
     counts = {}
     for kind in lazy.kinds:
-        counts[kind] = counts.get(kind, 0) + 1
-    weak = sum(number for kind, number in counts.items() if CRYPTO_OBSERVATIONS[kind][1])
-    parts = ["%s x%d%s" % (CRYPTO_OBSERVATIONS[kind][0], number, " (weak)" if CRYPTO_OBSERVATIONS[kind][1] else "")
-             for kind, number in sorted(counts.items(), key=lambda item: (not CRYPTO_OBSERVATIONS[item[0]][1], -item[1]))]
+        label = CRYPTO_CATALOG[kind]["label"]
+        counts[label] = counts.get(label, 0) + 1
+    weak_labels = set(entry["label"] for entry in CRYPTO_CATALOG if entry["weak"])
+    weak = sum(number for label, number in counts.items() if label in weak_labels)
+    parts = ["%s x%d%s" % (label, number, " (weak)" if label in weak_labels else "")
+             for label, number in sorted(counts.items(), key=lambda item: (item[0] not in weak_labels, -item[1], item[0]))]
     return {"total": count, "weak": weak, "breakdown": parts}
