@@ -60,6 +60,8 @@ lint() {
   (cd "$stage" && ansible-lint --profile production --offline roles playbooks)
   # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
   (cd "$stage" && bash docs/build-reference.sh --check)
+  # So are the tables generated from declarations in the code (adapters' calls, the emulator's documented-only table).
+  (cd "$stage" && python docs/build-tables.py --check)
 }
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }

@@ -27,12 +27,15 @@ def parse_args(argv=None):
     parser.add_argument("--profile", choices=sorted(PROFILES), default="test",
                         help="test: sub-second scans, limits off; demo: scans of a few seconds, limits on")
     parser.add_argument("--seed", type=int, default=0, help="seed of the deterministic data generator (default 0)")
+    parser.add_argument("--documented-only", action="store_true",
+                        help="serve only what the vendor pages document: assumed endpoints answer 404, undocumented "
+                             "body fields and values are rejected, required headers are enforced (docs/emulator.md)")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser.parse_args(argv)
 
 
 async def serve(args):
-    app, _emulator = create_app(profile=args.profile, seed=args.seed)
+    app, _emulator = create_app(profile=args.profile, seed=args.seed, documented_only=args.documented_only)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
     # and without it keep-alive clients wait ~40 ms per answer (Nagle plus delayed ACK).

@@ -46,7 +46,8 @@ def check_vendor(vendor):
 @router.get("/health")
 async def health(request: Request):
     emulator = emulator_of(request)
-    return json_response({"status": "ok", "profile": emulator.profile, "seed": emulator.seed, "vendors": list(VENDORS)})
+    return json_response({"status": "ok", "profile": emulator.profile, "seed": emulator.seed, "vendors": list(VENDORS),
+                          "documented_only": emulator.documented_only})
 
 
 @router.post("/reset")

@@ -12,32 +12,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import admin, agilesec, agilesec_search, cloudgeni, harborguard, kolega, penaxtra
 from .common import VendorError, json_response
+from .documented import DocumentedOnly, not_found_body
 from .faults import EmulatorMiddleware, vendor_of
 from .store import Emulator
 
 
-def _not_found_body(vendor, status):
-    """What each vendor answers for a path or method it does not have."""
-    if status == 405:
-        message = "Method not allowed"
-    else:
-        message = "Not found"
-    if vendor == "cloudgeni":
-        return {"error": "not_found" if status == 404 else "method_not_allowed", "message": message, "details": {}}
-    if vendor == "kolega":
-        return {"detail": "Not Found" if status == 404 else "Method Not Allowed"}
-    if vendor == "agilesec":
-        return {"status": "failed", "message": message + "."}
-    if vendor == "harborguard":
-        return {"error": {"code": "NOT_FOUND" if status == 404 else "BAD_REQUEST", "message": message, "issues": []}}
-    if vendor == "penaxtra":
-        return {"error": "not_found" if status == 404 else "method_not_allowed"}
-    return {"error": message}
+def create_app(profile="test", seed=0, documented_only=False):
+    """Answer ``(asgi_app, emulator)``; serve ``asgi_app`` (the fault middleware wraps FastAPI).
 
-
-def create_app(profile="test", seed=0):
-    """Answer ``(asgi_app, emulator)``; serve ``asgi_app`` (the fault middleware wraps FastAPI)."""
-    emulator = Emulator(profile=profile, seed=seed)
+    ``documented_only`` serves only what the vendor pages document (see documented.py).
+    """
+    emulator = Emulator(profile=profile, seed=seed, documented_only=documented_only)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -64,7 +49,7 @@ def create_app(profile="test", seed=0):
     @api.exception_handler(StarletteHTTPException)
     async def http_error_handler(request: Request, exc: StarletteHTTPException):
         vendor = vendor_of(request.url.path)
-        return json_response(_not_found_body(vendor, exc.status_code), status=exc.status_code)
+        return json_response(not_found_body(vendor, exc.status_code), status=exc.status_code)
 
     @api.exception_handler(RequestValidationError)
     async def validation_error_handler(request: Request, exc: RequestValidationError):
@@ -74,4 +59,4 @@ def create_app(profile="test", seed=0):
     # The search router first: its catch-all must see /agilesec/searchdb/... before the Scan API's 404.
     for module in (agilesec_search, cloudgeni, kolega, agilesec, harborguard, penaxtra, admin):
         api.include_router(module.router)
-    return EmulatorMiddleware(api, lambda: emulator), emulator
+    return EmulatorMiddleware(DocumentedOnly(api, lambda: emulator), lambda: emulator), emulator

@@ -30,9 +30,11 @@ def drain(lines):
         continue
 
 
-def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None):
+def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None, documented_only=False):
     """Start serve.py; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
     command = [python or sys.executable, SERVE, "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
+    if documented_only:
+        command.append("--documented-only")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # pylint: disable=consider-using-with
     lines = queue.Queue()
@@ -73,9 +75,13 @@ def stop_emulator(process, timeout=10.0):
 
 
 @contextlib.contextmanager
-def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0):
-    """Context manager: start the emulator, yield its base URL (``http://host:port``), stop it."""
-    process, base_url = start_emulator(profile=profile, port=port, host=host, seed=seed, timeout=timeout)
+def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, documented_only=False):
+    """Context manager: start the emulator, yield its base URL (``http://host:port``), stop it.
+
+    ``documented_only=True`` starts it with ``--documented-only`` (docs/emulator.md).
+    """
+    process, base_url = start_emulator(profile=profile, port=port, host=host, seed=seed, timeout=timeout,
+                                       documented_only=documented_only)
     try:
         yield base_url
     finally:

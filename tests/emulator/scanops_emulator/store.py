@@ -91,11 +91,13 @@ class TokenBucket:
 class Emulator:
     """All mutable state. ``reset()`` brings it back to the default seed."""
 
-    def __init__(self, profile="test", seed=0):
+    def __init__(self, profile="test", seed=0, documented_only=False):
         if profile not in PROFILES:
             raise ValueError("unknown profile %r (choose from %s)" % (profile, ", ".join(PROFILES)))
         self.profile = profile
         self.base_seed = seed
+        # A process setting (serve.py --documented-only): a reset keeps it.
+        self.documented_only = bool(documented_only)
         self.vendors = {}
         self.request_log = collections.deque(maxlen=REQUEST_LOG_MAX)
         self.request_counters = collections.Counter()

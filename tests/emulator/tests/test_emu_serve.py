@@ -20,7 +20,7 @@ def test_demo_profile_prints_one_ready_line_and_turns_limits_on():
             assert match and int(match.group(2)) > 0, line
             base_url = match.group(1)
             health = httpx.get(base_url + "/_emulator/health").json()
-            assert health == {"status": "ok", "profile": "demo", "seed": 7, "vendors": health["vendors"]}
+            assert health == {"status": "ok", "profile": "demo", "seed": 7, "vendors": health["vendors"], "documented_only": False}
             config = httpx.get(base_url + "/_emulator/config/penaxtra").json()
             assert config["limits"]["enabled"] is True and config["running_seconds"] >= 1
         finally:
