@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import email.utils
 import json
+import math
 import os
 import random
 import ssl
@@ -54,13 +55,31 @@ DEFAULT_POOL_SIZE = 16
 _TEXT_EXCERPT = 200
 
 
+def usable_wait(seconds):
+    """``seconds`` when it is a positive, finite number of seconds; None otherwise.
+
+    A hint of 0 (Penaxtra's circuit breaker), a negative one, NaN or infinity says nothing about
+    when to retry: the caller falls back to its jittered backoff instead of retrying at once.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return float(seconds)
+
+
 def parse_retry_after(value, now=None):
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), or None."""
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date), or None.
+
+    None also for a wait that is not positive (0, negative, NaN, infinite, a date in the past):
+    such a header gives no usable hint. An HTTP date without a zone is read as UTC, the only zone
+    HTTP dates use.
+    """
     if value is None:
         return None
     value = str(value).strip()
     try:
-        return max(0.0, float(value))
+        return usable_wait(float(value))
     except ValueError:
         pass
     try:
@@ -69,8 +88,10 @@ def parse_retry_after(value, now=None):
         parsed = None
     if not parsed:
         return None
+    if parsed[9] is None:
+        parsed = parsed[:9] + (0,)
     when = email.utils.mktime_tz(parsed)
-    return max(0.0, when - (time.time() if now is None else now))
+    return usable_wait(when - (time.time() if now is None else now))
 
 
 def backoff_delay(attempt, rand=random.random, base=BACKOFF_BASE, cap=BACKOFF_CAP):
@@ -108,7 +129,9 @@ class ApiClient(object):
         provider: provider id, copied into errors.
         auth_headers: credential headers sent to the base URL's origin only.
         error_parser: ``callable(status, data, text) -> dict(code, message, retry_after,
-            details)`` from the adapter; turns a vendor error body into its parts.
+            details, no_retry_hint)`` from the adapter; turns a vendor error body into its parts.
+            ``no_retry_hint`` true means the vendor said to back off without saying how long, so
+            a ``Retry-After`` header is not honoured either.
         limiters: ``{rate_class: limiter}``; ``"read"`` and ``"write"`` are the defaults for
             GET/HEAD and for everything else.
         timeout: per-request timeout in seconds.
@@ -375,10 +398,10 @@ class ApiClient(object):
         if not message:
             excerpt = " ".join(text.split())[:_TEXT_EXCERPT] if data is None else ""
             message = excerpt or response.reason_phrase or "HTTP error"
-        retry_after = parsed.get("retry_after")
-        header_hint = parse_retry_after(response.headers.get("retry-after"), self._wallclock())
-        if retry_after is None:
-            retry_after = header_hint
+        retry_after = usable_wait(parsed.get("retry_after"))
+        # An adapter may withdraw the header's hint (Penaxtra's circuit breaker sends 0 in both).
+        if retry_after is None and not parsed.get("no_retry_hint"):
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self._wallclock())
         details = parsed.get("details")
         if details is not None:
             details = json.loads(redact(json.dumps(details), self._secret_list()))

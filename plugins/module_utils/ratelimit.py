@@ -46,11 +46,16 @@ class TokenBucket(object):
 
     ``acquire()`` takes one token, sleeping until it is available. Threads reserve their
     token under the lock and sleep outside it, so concurrent callers queue fairly without
-    holding the lock while waiting. ``clock`` (monotonic seconds), ``sleep`` and ``wallclock``
-    (Unix seconds, for X-RateLimit-Reset timestamps) are injectable for tests.
+    holding the lock while waiting. A server that says its window is used up
+    (``X-RateLimit-Remaining: 0`` with a ``Reset``) holds every caller until the reset, those
+    already queued included. ``clock`` (monotonic seconds), ``sleep`` and ``wallclock`` (Unix
+    seconds, for X-RateLimit-Reset timestamps) are injectable for tests.
+
+    ``limit_caps_burst`` false keeps a documented burst larger than the ``X-RateLimit-Limit``
+    the server sends (Penaxtra: 60 a minute with a burst of 120).
     """
 
-    def __init__(self, rate, burst=1, clock=time.monotonic, sleep=time.sleep, wallclock=time.time):
+    def __init__(self, rate, burst=1, clock=time.monotonic, sleep=time.sleep, wallclock=time.time, limit_caps_burst=True):
         if rate <= 0:
             raise ValueError("rate must be positive; use NoLimit to disable pacing")
         self.rate = float(rate)
@@ -61,6 +66,9 @@ class TokenBucket(object):
         self._lock = threading.Lock()
         self._tokens = float(self.burst)
         self._stamp = clock()
+        self._limit_caps_burst = limit_caps_burst
+        # Monotonic time before which nothing may be sent (the server's reset), or None.
+        self._hold_until = None
 
     def _refill(self, now):
         elapsed = now - self._stamp
@@ -75,9 +83,19 @@ class TokenBucket(object):
             self._refill(now)
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
+        slept = 0.0
         if wait > 0:
             self._sleep(wait)
-        return wait
+            slept += wait
+        # A reset announced while this caller was queued (or before) still applies to it.
+        while True:
+            with self._lock:
+                hold = self._hold_until
+            remaining = 0.0 if hold is None else hold - self._clock()
+            if remaining <= 0:
+                return slept
+            self._sleep(remaining)
+            slept += remaining
 
     def observe(self, headers):
         """Tighten from ``X-RateLimit-Limit/Remaining/Reset`` response headers, when sent.
@@ -96,13 +114,16 @@ class TokenBucket(object):
         with self._lock:
             now = self._clock()
             self._refill(now)
-            if limit is not None and limit > 0:
+            if limit is not None and limit > 0 and self._limit_caps_burst:
                 self.burst = max(1, min(self.burst, int(limit)))
                 self._tokens = min(self._tokens, float(self.burst))
             if remaining is not None and remaining < self._tokens:
                 self._tokens = max(remaining, 0.0)
-                if remaining <= 0 and reset is not None:
-                    delay = reset - self._wallclock() if reset > _EPOCH_THRESHOLD else reset
-                    if delay > 0:
-                        # Owe enough tokens that the next one is available at the reset time.
-                        self._tokens = min(self._tokens, 1.0 - delay * self.rate)
+            # Checked whatever our own count says: with callers queued it is already below zero.
+            if remaining is not None and remaining <= 0 and reset is not None:
+                delay = reset - self._wallclock() if reset > _EPOCH_THRESHOLD else reset
+                if delay > 0:
+                    # Owe enough tokens that the next one is available at the reset time, and hold
+                    # the callers that reserved earlier tokens until then too.
+                    self._tokens = min(self._tokens, 1.0 - delay * self.rate)
+                    self._hold_until = max(self._hold_until or 0.0, now + delay)

@@ -22,6 +22,7 @@ import re
 import threading
 import time
 
+from ansible_collections.scanops.security.plugins.module_utils.client import usable_wait
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
@@ -919,8 +920,8 @@ class ScanRun(object):
     def _penaxtra_limited(self, err, history):
         strategy = self.strategy
         wait = err.retry_after
-        if wait is None and isinstance(err.details, dict) and isinstance(err.details.get("retry_after_seconds"), (int, float)):
-            wait = float(err.details["retry_after_seconds"])
+        if wait is None and isinstance(err.details, dict):
+            wait = usable_wait(err.details.get("retry_after_seconds"))
         if wait:
             err.note = "the next manual run of this integration is allowed at %s (in %d s)" % (
                 iso(self.time.wallclock() + wait), int(round(wait)))

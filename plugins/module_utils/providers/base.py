@@ -103,6 +103,8 @@ class ProviderAdapter(object):
     MIN_POLL_INTERVAL = 5.0
     # rate class -> (requests per second, burst). "read" and "write" are the defaults.
     RATE_LIMITS = {}
+    # False when the vendor documents a burst larger than the X-RateLimit-Limit it sends.
+    LIMIT_HEADER_CAPS_BURST = True
     VOCABULARY = None
 
     def __init__(self, api_key, api_url=None, organization=None, auth_scheme=None, rate_limit=None, **client_options):
@@ -145,7 +147,7 @@ class ProviderAdapter(object):
     @classmethod
     def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
         """One limiter per request class, from ``RATE_LIMITS`` or the ``rate_limit`` override."""
-        kwargs = {}
+        kwargs = {"limit_caps_burst": cls.LIMIT_HEADER_CAPS_BURST}
         if clock is not None:
             kwargs["clock"] = clock
         if sleep is not None:

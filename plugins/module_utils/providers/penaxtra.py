@@ -60,6 +60,8 @@ class PenaxtraAdapter(ProviderAdapter):
     MIN_POLL_INTERVAL = 10.0
     # One bucket per token on the vendor side: 1 request a second, burst 120, all calls.
     RATE_LIMITS = {"read": (1.0, 120), "write": (1.0, 120)}
+    # The page documents 60 a minute with a burst of 120; the X-RateLimit-Limit header says 60.
+    LIMIT_HEADER_CAPS_BURST = False
     VOCABULARY = VOCABULARY
 
     @classmethod
@@ -77,8 +79,9 @@ class PenaxtraAdapter(ProviderAdapter):
         code = data.get("error")
         message = data.get("message") or ERROR_REASONS.get(code) or code
         retry_after = data.get("retry_after_seconds")
-        if retry_after == 0:
-            # 0 means a circuit breaker tripped: no useful hint, fall back to backoff.
+        breaker = retry_after == 0 and not isinstance(retry_after, bool)
+        if breaker:
+            # 0 means a circuit breaker tripped: no useful hint (the Retry-After header repeats the 0), back off.
             message = "%s (circuit breaker open)" % message
             retry_after = None
         elif code == "rate_limited" and data.get("limit") is not None:
@@ -86,7 +89,7 @@ class PenaxtraAdapter(ProviderAdapter):
         details = dict((k, v) for k, v in data.items() if k not in ("error", "message")) or None
         return {"code": code, "message": message,
                 "retry_after": float(retry_after) if isinstance(retry_after, (int, float)) else None,
-                "details": details}
+                "details": details, "no_retry_hint": breaker}
 
     # -- runs --------------------------------------------------------------------------------------------
     def list_runs(self, integration_id=None):

@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import concurrent.futures
 import email.utils
+import json
 
 import httpx
 import pytest
@@ -82,10 +83,65 @@ def test_retry_after_http_date_is_honoured(make_client, fake_time):
 
 def test_parse_retry_after_forms():
     assert parse_retry_after("5") == 5.0
-    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("-3") is None
     assert parse_retry_after(email.utils.formatdate(EPOCH + 30, usegmt=True), now=EPOCH) == pytest.approx(30, abs=1)
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+# -- issue 19, item 9: hints that say nothing about when to retry fall back to jittered backoff ----------------
+@pytest.mark.parametrize("header", ["0", "-5", "nan", "NaN", "inf", "-inf", "0.0",
+                                    email.utils.formatdate(EPOCH - 60, usegmt=True)])
+def test_retry_after_that_is_not_a_positive_wait_falls_back_to_backoff(make_client, fake_time, header):
+    client, rec = make_client([ok({}, 429, {"Retry-After": header}), ok({}, 503, {"Retry-After": header}), ok()],
+                              rand=lambda: 1.0)
+    assert client.request("GET", "/a") == {"ok": True}
+    assert fake_time.sleeps == [0.5, 1.0]
+    assert len(rec.requests) == 3
+
+
+@pytest.mark.parametrize("header", ["0", "30", None])
+def test_penaxtra_circuit_breaker_backs_off_whatever_the_header_says(make_adapter, fake_time, header):
+    breaker = httpx.Response(429, json={"error": "rate_limited", "retry_after_seconds": 0},
+                             headers={"Retry-After": header} if header is not None else None)
+    answers = [breaker, breaker, httpx.Response(200, json={"data": []})]
+    adapter, recorder = make_adapter("penaxtra", answers, rand=lambda: 1.0)
+    assert adapter.list_runs() == []
+    assert fake_time.sleeps == [0.5, 1.0]
+    assert len(recorder.requests) == 3
+
+
+@pytest.mark.parametrize("body_hint", [0, -5, float("nan")])
+def test_penaxtra_and_cloudgeni_body_hints_that_are_not_positive_fall_back_to_backoff(make_adapter, fake_time, body_hint):
+    def answer(status, body):
+        # json.dumps writes NaN as the token Python's (and many servers') JSON accepts.
+        return httpx.Response(status, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+    penaxtra, _rec = make_adapter("penaxtra", [answer(503, {"error": "rate_limited", "retry_after_seconds": body_hint}),
+                                               answer(200, {"data": []})], rand=lambda: 1.0)
+    penaxtra.list_runs()
+    cloudgeni, _rec = make_adapter("cloudgeni", [answer(429, {"error": "rate_limited", "message": "slow down",
+                                                              "details": {"retryAfterSeconds": body_hint}}),
+                                                 answer(200, {"data": [], "pagination": {"total": 0}})],
+                                   rand=lambda: 1.0)
+    cloudgeni.list_repositories()
+    assert fake_time.sleeps == [0.5, 0.5]
+
+
+def test_retry_after_http_date_without_a_zone_is_utc(make_client, fake_time, monkeypatch):
+    import time  # pylint: disable=import-outside-toplevel
+    # Far from UTC, so reading the date as local time would be off by hours.
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    time.tzset()
+    try:
+        when = email.utils.formatdate(EPOCH + 20, usegmt=True).replace(" GMT", "")
+        assert parse_retry_after(when, now=EPOCH) == pytest.approx(20, abs=1)
+        client, _rec = make_client([ok({}, 503, {"Retry-After": when}), ok()])
+        client.request("GET", "/a")
+        assert fake_time.sleeps == [pytest.approx(20, abs=1)]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 def test_body_retry_hint_wins_over_backoff(make_client, fake_time):

@@ -110,6 +110,86 @@ def test_observe_remaining_zero_waits_until_reset(fake_time):
     assert fake_time.sleeps == [pytest.approx(8.0)]
 
 
+# -- issue 19, item 10: Remaining 0 with a Reset holds back even when our own bucket is empty or owed ----------
+def test_remaining_zero_is_honoured_when_the_bucket_is_already_empty(fake_time):
+    bucket = TokenBucket(1.0, 1, clock=fake_time.clock, sleep=fake_time.sleep, wallclock=fake_time.wallclock)
+    bucket.acquire()  # the one saved token is gone: our count says 0 left, like the server's
+    bucket.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(fake_time.wallclock() + 8)})
+    bucket.acquire()
+    assert fake_time.clock() == pytest.approx(8.0)
+
+
+def test_remaining_zero_holds_callers_already_queued_until_the_reset(fake_time):
+    bucket = TokenBucket(1.0, 1, clock=fake_time.clock, sleep=None, wallclock=fake_time.wallclock)
+    reported = []
+
+    def sleep(seconds):
+        # While this caller waits for its reserved slot, another thread's answer says the window is used up.
+        if not reported:
+            reported.append(True)
+            bucket.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": str(int(fake_time.wallclock() + 30))})
+        fake_time.sleep(seconds)
+
+    bucket._sleep = sleep  # pylint: disable=protected-access
+    bucket.acquire()
+    bucket.acquire()  # reserved the next token (1 s away), queued when the 429-avoiding headers arrive
+    assert fake_time.clock() == pytest.approx(30.0)
+    assert sum(fake_time.sleeps) == pytest.approx(30.0)
+
+
+def test_reset_as_seconds_and_queued_callers_in_threads():
+    now = [0.0]
+    lock = threading.Lock()
+    sleeps = []
+    release = threading.Event()
+
+    def sleep(seconds):
+        with lock:
+            start = now[0]
+            sleeps.append(seconds)
+        release.wait(5)
+        with lock:
+            # The queued sleeps end at the test's say-so; later ones move the clock on.
+            if release.is_set() and len(sleeps) > 3:
+                now[0] = max(now[0], start + seconds)
+
+    bucket = TokenBucket(1.0, 1, clock=lambda: now[0], sleep=sleep, wallclock=lambda: 1700000000.0 + now[0])
+    bucket.acquire()
+    sent = []
+
+    def send():
+        bucket.acquire()
+        with lock:
+            sent.append(now[0])
+
+    threads = [threading.Thread(target=send) for _i in range(3)]
+    for thread in threads:
+        thread.start()
+    for _poll in range(500):
+        with lock:
+            if len(sleeps) == 3:
+                break
+        release.wait(0.01)
+    bucket.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "20"})
+    now[0] = 3.0  # every queued caller's own slot has come
+    release.set()
+    for thread in threads:
+        thread.join()
+    # Each queued caller slept for its slot (1, 2, 3 s), then none was sent before the reset at 20 s.
+    assert sorted(sleeps[:3]) == [1.0, 2.0, 3.0]
+    assert sleeps[3:] == [17.0]
+    assert sent == [20.0, 20.0, 20.0]
+
+
+def test_penaxtra_limit_header_keeps_the_documented_burst(fake_time):
+    limiter = get_adapter_class("penaxtra").build_limiters(clock=fake_time.clock, sleep=fake_time.sleep)["read"]
+    limiter.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "119"})
+    assert limiter.burst == 120
+    times = grant_times(limiter, fake_time, 119)
+    assert times[-1] == 0.0
+
+
 def test_observe_remaining_caps_the_saved_tokens(fake_time):
     bucket = TokenBucket(1.0, 50, clock=fake_time.clock, sleep=fake_time.sleep)
     bucket.observe({"X-RateLimit-Remaining": "2"})
