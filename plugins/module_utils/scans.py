@@ -26,7 +26,7 @@ from ansible_collections.scanops.security.plugins.module_utils.client import usa
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
-from ansible_collections.scanops.security.plugins.module_utils.polling import poll_until
+from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
 from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
@@ -42,6 +42,7 @@ KOLEGA_SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan"
 SCAN_TYPES = CLOUDGENI_SCAN_TYPES + KOLEGA_SCAN_TYPES
 HARBORGUARD_SCANNERS = ("trivy", "grype", "syft", "dive", "dockle", "osv")
 ON_TIMEOUT = ("fail", "warn")
+ON_CONFLICT = ("wait", "fail")
 # Every option that names a scan target (top level in single mode, per entry of ``targets`` in bulk mode).
 TARGET_OPTIONS = ("repository", "branch", "commit", "scan_type", "sensor", "image", "scanners", "integration_id")
 DEFAULT_CONCURRENCY = 8
@@ -317,9 +318,17 @@ class ScanStrategy(object):
         """Start a scan; the raw scan, or None when the vendor does not say which one."""
         raise NotImplementedError
 
-    def adopt_conflict(self, err):
-        """The raw scan a trigger conflict names (CloudGeni 409), or None."""
+    def conflict_scan(self, err):
+        """The raw scan a refused trigger names as the one in the way (CloudGeni 409), or None."""
         return None
+
+    def matches(self, raw):
+        """True when a raw scan is a scan of exactly this target (``history`` returns only those)."""
+        return True
+
+    def describe_scan(self, raw):
+        """``scan <id> (<what it scans>, <status>)`` for messages about a scan that may not be ours."""
+        return "scan %s (%s)" % (self.scan_id(raw), self.vendor_status(raw))
 
     def refresh(self, raw):
         """The scan's current state (one poll)."""
@@ -430,12 +439,17 @@ class CloudGeniScans(ScanStrategy):
         return self.adapter.trigger_scan(self.repo["id"], branch=self.params.get("branch"),
                                          commit=self.params.get("commit"), scan_type=self.params.get("scan_type"))
 
-    def adopt_conflict(self, err):
+    def conflict_scan(self, err):
+        # The 409 is per repository: the scan it names may be of another branch, type or commit.
         if isinstance(err, ScanopsApiError) and err.status == 409:
             existing = (err.details or {}).get("existingScanId")
             if existing:
                 return self.adapter.get_scan(self.repo["id"], existing)
         return None
+
+    def describe_scan(self, raw):
+        return "scan %s (branch %s, type %s, commit %s, %s)" % (
+            raw.get("id"), raw.get("branch"), raw.get("type") or "static", raw.get("commit"), raw.get("status"))
 
     def refresh(self, raw):
         return self.adapter.get_scan(self.repo["id"], raw["id"])
@@ -781,6 +795,7 @@ class ScanRun(object):
         self.bulk = bulk
         self.report_entry = None
         self.result = {"changed": False, "reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
+        self._deadline = None
 
     def warn(self, message):
         self.warnings.append(message)
@@ -813,6 +828,8 @@ class ScanRun(object):
             raise bad_option("findings_limit must not be negative")
         if params.get("on_timeout", "fail") not in ON_TIMEOUT:
             raise bad_option("on_timeout must be one of: %s" % ", ".join(ON_TIMEOUT))
+        if (params.get("on_conflict") or "wait") not in ON_CONFLICT:
+            raise bad_option("on_conflict must be one of: %s" % ", ".join(ON_CONFLICT))
         concurrency = params.get("concurrency")
         if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
             raise bad_option("concurrency must be between 1 and %d (got %s)" % (MAX_CONCURRENCY, concurrency))
@@ -831,9 +848,17 @@ class ScanRun(object):
             self.strategy.resolve()
         self.result["target"] = self.strategy.label
 
+    def remaining(self):
+        """Seconds left of the one ``wait_timeout`` that waiting for a conflict, locating and polling share."""
+        if self._deadline is None:
+            timeout = self.params.get("wait_timeout")
+            self._deadline = self.time.clock() + (DEFAULT_WAIT_TIMEOUT if timeout is None else timeout)
+        return max(0.0, self._deadline - self.time.clock())
+
     def converge(self):
         """Adopt, reuse or trigger a scan of the resolved target, wait for it and judge it."""
         strategy = self.strategy
+        self.remaining()  # the wait_timeout runs from here
         with _Step("List scans of", strategy.label, self.snapshot()):
             history = strategy.history()
         raw = None
@@ -848,6 +873,10 @@ class ScanRun(object):
             return self.result
         else:
             raw = self._trigger(history)
+            if raw is None:
+                # Gave up waiting with on_timeout=warn; the result says what happened.
+                self.result["api_calls"] = self.adapter.client.stats
+                return self.result
         return self._finish(raw)
 
     def _reusable(self, history):
@@ -869,42 +898,53 @@ class ScanRun(object):
         return None
 
     def _trigger(self, history):
+        """Start a scan; the raw scan to wait for, or None when the task gave up with on_timeout=warn."""
         strategy = self.strategy
         baseline = set(strategy.scan_id(raw) for raw in history)
         since = self.time.wallclock() - CLOCK_SKEW
         action = "Trigger scan of"
-        try:
-            raw = strategy.trigger()
-        except ScanopsApiError as err:
-            adopted = self._after_trigger_error(err, baseline, since, history)
-            if adopted is not None:
-                return adopted
-            # Nothing was created: one more attempt, whose errors are final.
-            with _Step(action, strategy.label, self.snapshot()):
+        lost_once = False
+        while True:
+            try:
                 raw = strategy.trigger()
-        except ScanopsError as err:
-            self.fail(err, action, strategy.label)
+                break
+            except ScanopsApiError as err:
+                outcome, raw = self._after_trigger_error(err, baseline, since, history, lost_once)
+                if outcome == "use":
+                    return raw
+                if outcome == "gave_up":
+                    return None
+                lost_once = lost_once or outcome == "resend"
+            except ScanopsError as err:
+                self.fail(err, action, strategy.label)
         self.result["changed"] = True
         if raw is None:
             raw = self._locate(baseline, since)
         return raw
 
-    def _after_trigger_error(self, err, baseline, since, history):
-        """Adopt what a failed trigger may have created; None when a retry is safe; else fail."""
+    def _after_trigger_error(self, err, baseline, since, history, lost_once):
+        """What to do after a refused or lost trigger: ``(outcome, raw)``, or fail.
+
+        ``use``: ``raw`` is the scan to wait for (adopted, found or reused); ``resend``: nothing was
+        created, send the trigger once more; ``again``: the scan in the way has finished, trigger
+        now; ``gave_up``: waited in vain and on_timeout is warn.
+        """
         strategy = self.strategy
         action = "Trigger scan of"
         try:
-            conflict = strategy.adopt_conflict(err)
+            conflict = strategy.conflict_scan(err)
         except ScanopsError as inner:
             self.fail(inner, "Read the running scan named by the conflict on", strategy.label)
         if conflict is not None:
-            self.result["reused"] = True
-            self.warn("a scan of %s was already running (%s); adopted it instead of starting another"
-                      % (strategy.label, strategy.scan_id(conflict)))
-            return conflict
+            if strategy.matches(conflict):
+                self.result["reused"] = True
+                self.warn("a scan of %s was already running (%s); adopted it instead of starting another"
+                          % (strategy.label, strategy.scan_id(conflict)))
+                return "use", conflict
+            return self._blocked(err, conflict)
         if err.status == 429 and isinstance(strategy, PenaxtraScans):
-            return self._penaxtra_limited(err, history)
-        if not err.may_have_acted:
+            return "use", self._penaxtra_limited(err, history)
+        if not err.may_have_acted or lost_once:
             self.fail(err, action, strategy.label)
         # The request may have reached the vendor: look before sending it again.
         with _Step("Look for the scan a lost trigger may have created on", strategy.label, self.snapshot()):
@@ -913,9 +953,39 @@ class ScanRun(object):
             self.result["changed"] = True
             self.warn("the trigger's answer was lost (%s) but the scan it created was found: %s"
                       % (err.message, strategy.scan_id(found)))
-            return found
+            return "use", found
         self.warn("the trigger's answer was lost (%s) and no new scan exists; triggering once more" % err.message)
-        return None
+        return "resend", None
+
+    def _blocked(self, err, blocker):
+        """The vendor refused the trigger because a scan of another target is running (CloudGeni: per repository).
+
+        That scan is never judged as this target's: wait for it and trigger (``on_conflict=wait``), or fail.
+        """
+        strategy = self.strategy
+        what = strategy.describe_scan(blocker)
+        said = "%s refused the scan because %s is running" % (self.adapter.DISPLAY_NAME, what)
+        if (self.params.get("on_conflict") or "wait") == "fail":
+            err.note = "%s, which is not a scan of %s (on_conflict=fail)" % (said, strategy.describe_identity())
+            self.fail(err, "Trigger scan of", strategy.label)
+        self.warn("%s; waiting for it to finish before triggering the scan of %s" % (said, strategy.describe_identity()))
+
+        def refresh(current):
+            with _Step("Poll the running %s on" % what, strategy.label, self.snapshot()):
+                return strategy.refresh(current)
+
+        blocker, timed_out = poll_until(blocker, lambda current: is_terminal(strategy.status(current)), refresh,
+                                        strategy.poll_interval(self.params.get("wait_sleep")), self.remaining(),
+                                        self.time.sleep, self.time.clock)
+        if not timed_out:
+            return "again", None
+        self.result["timed_out"] = True
+        message = ("%s is still running after the wait_timeout of %s s, so the scan of %s was not triggered"
+                   % (strategy.describe_scan(blocker), self.params.get("wait_timeout"), strategy.describe_identity()))
+        if self.params.get("on_timeout", "fail") == "warn":
+            self.warn(message)
+            return "gave_up", None
+        self.fail(ScanopsError(message), "Trigger scan of", strategy.label)
 
     def _penaxtra_limited(self, err, history):
         strategy = self.strategy
@@ -967,7 +1037,7 @@ class ScanRun(object):
                 return strategy.refresh(current)
 
         return poll_until(raw, lambda current: is_terminal(strategy.status(current)), refresh, interval,
-                          self.params.get("wait_timeout"), self.time.sleep, self.time.clock)
+                          self.remaining(), self.time.sleep, self.time.clock)
 
     def _finish(self, raw):
         strategy = self.strategy

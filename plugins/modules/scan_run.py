@@ -125,9 +125,21 @@ options:
   force:
     description:
       - Always trigger a new scan, even when one is running or a recent one exists.
-      - CloudGeni refuses a second scan while one runs (HTTP 409); that running scan is then adopted.
+      - CloudGeni refuses a second scan of a repository while one runs (HTTP 409). When the running scan is of this
+        target (same branch, type and, when given, commit) it is adopted; otherwise O(on_conflict) decides.
     type: bool
     default: false
+  on_conflict:
+    description:
+      - CloudGeni only. What to do when a trigger is refused (HTTP 409) because a scan of another branch, type or commit
+        of the same repository is running. That scan is never judged as this target's.
+      - V(wait) waits for it to finish, within O(wait_timeout) (also with O(wait=false), as the requested scan cannot
+        start before), then triggers the requested scan; when the time runs out O(on_timeout) decides and no scan
+        was triggered.
+      - V(fail) fails the task at once, naming the running scan.
+    type: str
+    choices: [wait, fail]
+    default: wait
   wait:
     description:
       - Wait for the scan to finish and evaluate the gate.
@@ -136,7 +148,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait for the scan to finish.
+      - How many seconds to wait, in all, for the scan to finish. One budget covers waiting for another scan of the
+        repository that is in the way (O(on_conflict=wait)), finding the run Penaxtra started and polling the scan.
     type: int
     default: 1800
   wait_sleep:
@@ -481,6 +494,7 @@ def argument_spec():
         wait_timeout=dict(type="int", default=1800),
         wait_sleep=dict(type="float"),
         on_timeout=dict(type="str", choices=["fail", "warn"], default="fail"),
+        on_conflict=dict(type="str", choices=["wait", "fail"], default="wait"),
         fail_on=dict(type="str", choices=["critical", "high", "medium", "low", "info"]),
         max_findings=dict(type="dict"),
         max_risk_score=dict(type="float"),

@@ -59,6 +59,7 @@ class FakeCloudGeni(object):
         self.post_action = None  # callable(request) -> exception to raise after creating, or None
         self.findings = []
         self.counter = 0
+        self.conflicts = 0
 
     def add_scan(self, repo="repo_a", branch="main", commit="a1b2c3d4e5f6", scan_type="static", status="completed",
                  age=0.0):
@@ -83,6 +84,7 @@ class FakeCloudGeni(object):
         if len(parts) == 3 and method == "POST":
             active = [s for s in self.scans if s["repositoryId"] == repo and s["status"] in ("queued", "running")]
             if active:
+                self.conflicts += 1
                 return json_response(409, {"error": "conflict", "message": "A scan is already running for this repository",
                                            "details": {"existingScanId": active[0]["id"]}})
             body = json.loads(request.content or b"{}")
@@ -254,14 +256,62 @@ def test_force_triggers_even_with_a_recent_scan(cloudgeni, fake_time):
     assert len(methods(recorder)) == 1
 
 
-def test_conflict_adopts_the_existing_scan(cloudgeni, fake_time):
+def test_conflict_adopts_a_running_scan_of_the_same_target(cloudgeni, fake_time):
     fake, adapter, recorder = cloudgeni()
-    running = fake.add_scan(status="running", branch="develop")
+    running = fake.add_scan(status="running", branch="main")
     result = run(adapter, fake_time, repository="repo_a", force=True)
     assert (result["changed"], result["reused"]) == (False, True)
     assert result["scan"]["id"] == running["id"]
     assert len(methods(recorder)) == 1
     assert any(running["id"] in w for w in result["warnings"])
+
+
+# -- issue 19, item 1: the 409 is per repository; another branch's or type's scan is never judged as ours ---------
+@pytest.mark.parametrize("branch, scan_type, commit", [("develop", "full", "a1b2c3d4e5f6"), ("main", "full", "a1b2c3d4e5f6"),
+                                                       ("develop", "static", "a1b2c3d4e5f6"), ("main", "static", "9999999aaaa")])
+def test_conflict_with_a_scan_of_another_target_waits_for_it_then_triggers(cloudgeni, fake_time, branch, scan_type, commit):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=3)
+    other = fake.add_scan(status="running", branch=branch, scan_type=scan_type, commit=commit)
+    wanted = dict(repository="myorg/infrastructure", branch="main", scan_type="static", fail_on="high")
+    if commit != "a1b2c3d4e5f6":
+        wanted["commit"] = "a1b2c3d"
+    failure = fail(adapter, fake_time, force=True, **wanted)
+    scan = failure.result["scan"]["raw"]
+    assert scan["id"] != other["id"]
+    assert (scan["branch"], scan["type"]) == ("main", "static")
+    assert failure.result["reused"] is False and failure.result["changed"] is True
+    # The other scan finished before this one was triggered, and the gate names this one.
+    assert other["status"] == "completed" and scan["createdAt"] >= other["completedAt"]
+    assert "gate failed for cloudgeni scan %s" % scan["id"] in failure.msg
+    assert len(methods(recorder)) == 2 and fake.conflicts == 1
+
+
+def test_conflict_waits_within_the_one_wait_timeout(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(polls_to_finish=1000)
+    other = fake.add_scan(status="running", branch="develop")
+    failure = fail(adapter, fake_time, repository="repo_a", branch="main", wait_timeout=30, wait_sleep=5)
+    assert "scan %s (branch develop" % other["id"] in failure.msg
+    assert "still running after the wait_timeout of 30 s, so the scan of repository repo_a, branch main, type static " \
+           "was not triggered" in failure.msg
+    assert failure.result["scan"] is None and failure.result["timed_out"] is True and failure.result["changed"] is False
+    assert sum(fake_time.sleeps) <= 30.0 + 1e-9
+    assert len(methods(recorder)) == 1
+    warned = run(adapter, fake_time, repository="repo_a", branch="main", wait_timeout=10, wait_sleep=5, on_timeout="warn",
+                 fail_on="info")
+    assert warned["scan"] is None and warned["gate"] is None and warned["timed_out"] is True
+    assert any("was not triggered" in w for w in warned["warnings"])
+
+
+def test_conflict_with_another_target_fails_with_on_conflict_fail(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    other = fake.add_scan(status="running", branch="develop", scan_type="full")
+    failure = fail(adapter, fake_time, repository="repo_a", branch="main", on_conflict="fail")
+    assert failure.msg.startswith("Trigger scan of myorg/infrastructure (main): A scan is already running for this repository "
+                                  "(HTTP 409 conflict); CloudGeni refused the scan because scan %s (branch develop, type full"
+                                  % other["id"])
+    assert "which is not a scan of repository repo_a, branch main, type static (on_conflict=fail)" in failure.msg
+    assert failure.result["scan"] is None and failure.result["reused"] is False
+    assert len(methods(recorder)) == 1 and len(fake.scans) == 1
 
 
 # -- check mode -------------------------------------------------------------------------------------------
@@ -615,6 +665,31 @@ def test_bulk_same_repository_runs_one_after_another(bulk_cloudgeni, fake_time):
     assert [e["reused"] for e in result["scans"]] == [False, False]
     assert [e["scan"]["raw"]["branch"] for e in result["scans"]] == ["main", "dev"]
     assert len(fake.scans) == 2
+
+
+def test_bulk_one_repository_named_two_ways_scans_both_branches(make_adapter, fake_time):
+    """Issue 19, item 2: repo_a and myorg/infrastructure are one repository, so its targets run one after another."""
+    fake = FakeCloudGeni(fake_time, polls_to_finish=2)
+    inner = locked(fake)
+    # Two triggers sent at the same moment meet here (the race the old option-string grouping allowed).
+    barrier = threading.Barrier(2, timeout=0.3)
+
+    def handler(request):
+        if request.method == "POST":
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return inner(request)
+
+    adapter, recorder = make_adapter("cloudgeni", handler, api_url="https://cg.example.test/api/v1")
+    result = run(adapter, fake_time, targets=[dict(repository="repo_a", branch="main"),
+                                              dict(repository="myorg/infrastructure", branch="develop")], concurrency=4)
+    scans = [e["scan"]["raw"] for e in result["scans"]]
+    assert [(s["repositoryId"], s["branch"]) for s in scans] == [("repo_a", "main"), ("repo_a", "develop")]
+    assert scans[0]["id"] != scans[1]["id"]
+    assert [e["reused"] for e in result["scans"]] == [False, False]
+    assert fake.conflicts == 0 and len(methods(recorder)) == 2
 
 
 def test_bulk_reports_cover_every_target(bulk_cloudgeni, fake_time, tmp_path):

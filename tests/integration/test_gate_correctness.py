@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 19 against the emulator: the gate judges the scan of this target and the findings the vendor still reports open.
+
+Each test drives ``scans.run_scan`` in this process with a real adapter and client against the
+session's emulator (the ``test`` profile: a scan takes about half a second), so the vendor's
+behaviour (CloudGeni's per-repository 409, HarborGuard's substring search and scan bodies,
+Penaxtra's 202 without a run id, Kolega's finding ids) is the emulator's, not a fake's.
+"""
+
+import httpx
+import pytest
+
+from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
+from ansible_collections.scanops.security.plugins.module_utils.scans import ScanFailure, run_scan
+
+from conftest import DEMO_API_KEYS  # pylint: disable=import-error
+
+PATHS = {"cloudgeni": "/cloudgeni/api/v1", "kolega": "/kolega", "agilesec": "/agilesec", "harborguard": "/harborguard",
+         "penaxtra": "/penaxtra"}
+CLOUDGENI_ORG = "org_123"
+
+
+def options(**overrides):
+    """scan_run's options with their defaults, polling fast enough for the emulator's short scans."""
+    base = dict(repository=None, branch=None, commit=None, scan_type=None, sensor=None, image=None, scanners=None,
+                integration_id=None, max_age=None, force=False, wait=True, wait_timeout=60, wait_sleep=0.2,
+                on_timeout="fail", on_conflict="wait", fail_on=None, max_findings=None, max_risk_score=None,
+                min_compliance_grade=None, ignore=None, return_findings=False, findings_limit=500, sarif_path=None,
+                junit_path=None, markdown_path=None, targets=None, concurrency=None)
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def emulator(emulator_url, admin):
+    """The session's emulator, back at its default seed."""
+    admin.reset()
+    return emulator_url
+
+
+@pytest.fixture
+def adapter(emulator):
+    adapters = []
+
+    def build(provider):
+        built = get_adapter_class(provider)(DEMO_API_KEYS[provider], api_url=emulator + PATHS[provider],
+                                            organization=CLOUDGENI_ORG, rate_limit=0, retries=2, retry_timeout=10)
+        adapters.append(built)
+        return built
+
+    yield build
+    for built in adapters:
+        built.close()
+
+
+@pytest.fixture
+def vendor_http(emulator):
+    """A plain client on the emulator, for setting the scene the way another user of the vendor would."""
+    with httpx.Client(base_url=emulator, timeout=10.0) as client:
+        yield client
+
+
+def posts(admin, vendor=None):
+    """Statuses of the POSTs the emulator answered for ``vendor`` (every vendor when None)."""
+    return [entry["status"] for entry in admin.requests(vendor=vendor, method="POST")["items"]]
+
+
+def scan(adapter, **overrides):
+    warnings = []
+    result = run_scan(adapter, options(**overrides), warn=warnings.append)
+    result["warnings"] = warnings
+    return result
+
+
+# -- item 1: CloudGeni's 409 is per repository -------------------------------------------------------------------
+def test_cloudgeni_running_scan_of_another_branch_and_type_is_waited_for_not_judged(adapter, admin, vendor_http):
+    admin.next_scan("cloudgeni", queued_seconds=0.2, running_seconds=1.0)
+    other = vendor_http.post(PATHS["cloudgeni"] + "/organizations/org_123/repositories/repo_abc123/scans",
+                             headers={"X-CLOUDGENI-API-KEY": DEMO_API_KEYS["cloudgeni"]},
+                             json={"branch": "develop", "type": "full"}).json()
+    result = scan(adapter("cloudgeni"), repository="myorg/infrastructure", branch="main", scan_type="static", fail_on="critical")
+    mine = result["scan"]["raw"]
+    assert mine["id"] != other["id"]
+    assert (mine["repositoryId"], mine["branch"], mine["type"]) == ("repo_abc123", "main", "static")
+    assert result["target"] == "myorg/infrastructure (main)" and result["reused"] is False and result["changed"] is True
+    assert any("scan %s (branch develop, type full" % other["id"] in w and "waiting for it to finish" in w
+               for w in result["warnings"])
+    # The gate judged the scan it names.
+    assert result["gate"]["message"] == "gate passed for cloudgeni scan %s" % mine["id"]
+    assert posts(admin, "cloudgeni") == [201, 409, 201]
+
+
+# -- item 2: one repository named two ways in bulk mode ----------------------------------------------------------
+def test_cloudgeni_bulk_targets_naming_one_repository_two_ways_scan_both_branches(adapter, admin):
+    result = scan(adapter("cloudgeni"), targets=[dict(repository="repo_abc123", branch="main"),
+                                                 dict(repository="myorg/infrastructure", branch="develop")], concurrency=4)
+    scans = [entry["scan"]["raw"] for entry in result["scans"]]
+    assert [(s["repositoryId"], s["branch"]) for s in scans] == [("repo_abc123", "main"), ("repo_abc123", "develop")]
+    assert scans[0]["id"] != scans[1]["id"] and result["gate"]["passed"] is True
+    assert posts(admin, "cloudgeni") == [201, 201]
+
+
+def test_bulk_duplicates_are_found_after_resolution_on_every_provider(adapter, admin):
+    duplicates = {
+        "cloudgeni": [dict(repository="repo_abc123"), dict(repository="myorg/infrastructure", branch="main")],
+        "kolega": [dict(repository="payments-service", scan_type="secrets_scan"),
+                   dict(repository="3b0a9a70-5b8d-5b7b-8f31-000000000000", scan_type="secrets_scan")],
+        "harborguard": [dict(image="docker.io/library/nginx:1.25.3"), dict(image="nginx:1.25.3")],
+        "penaxtra": [dict(integration_id="3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03"),
+                     dict(integration_id="3F6C9A2E-8B1D-4E7A-9C5F-2D8E4B6A1C03")],
+    }
+    kolega = adapter("kolega")
+    duplicates["kolega"][1]["repository"] = next(r["id"] for r in kolega.list_repositories() if r["name"] == "payments-service")
+    for provider, targets in duplicates.items():
+        with pytest.raises(ScanFailure) as info:
+            scan(kolega if provider == "kolega" else adapter(provider), targets=targets)
+        assert "targets[1] names the same target as targets[0]" in info.value.msg, provider
+    assert [entry for entry in admin.requests(method="POST")["items"] if entry["vendor"] != "admin"] == []
