@@ -452,7 +452,9 @@ def store_of(request):
 
 
 def needs(scope):
-    def dependency(request: Request):
+    # async: FastAPI runs a sync dependency in a worker thread, where the scheduler's callbacks
+    # (store_of ticks it) could not start deliveries and would race the event loop.
+    async def dependency(request: Request):
         store = store_of(request)
         header = request.headers.get("authorization", "")
         if not header:

@@ -133,3 +133,27 @@ def test_harborguard_signed_webhooks(http, admin, receiver):  # pylint: disable=
         events[payload["event"]] = payload
     assert set(events) == {"scan_complete", "critical_cve"}
     assert "ghcr.io/acme/api:1.4.9" in events["scan_complete"]["title"]
+
+
+def test_a_delivery_that_comes_due_during_a_kolega_request_is_sent():
+    """Kolega's credential check runs the scheduler like every handler; it must run on the event loop,
+    where deliveries are started (a sync FastAPI dependency would run it in a worker thread)."""
+    import asyncio  # pylint: disable=import-outside-toplevel
+
+    import httpx  # pylint: disable=import-outside-toplevel
+
+    from scanops_emulator.app import create_app  # pylint: disable=import-outside-toplevel
+
+    async def scenario():
+        app, emulator = create_app()
+        emulator.config["delivery_retry_delays"] = []
+        emulator.at(0, lambda now: emulator.deliver("agilesec", "callback", "successful", "http://127.0.0.1:9/none", b"{}", {}))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator") as client:
+            answer = await client.get("/kolega/api/v1/me", headers={"Authorization": "Bearer kcp_live_demo_5b1e9c3a7d2f4e6081a9"})
+        await asyncio.gather(*emulator.delivery_tasks, return_exceptions=True)
+        await emulator.close()
+        return answer.status_code, emulator.read_deliveries("agilesec")
+
+    status, deliveries = asyncio.run(scenario())
+    assert status == 200
+    assert len(deliveries) == 1 and deliveries[0]["error"]
