@@ -26,10 +26,17 @@ tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.venv-core216 --ex
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
-# The vendor pages (the specification the emulator tests check against) sit beside the checkout.
-if [ -z "${SCANOPS_VENDOR_DOCS:-}" ] && [ -d "$root/../shared/vendor-docs" ]; then
-  SCANOPS_VENDOR_DOCS=$(cd "$root/../shared/vendor-docs" && pwd)
-  export SCANOPS_VENDOR_DOCS
+# The vendor pages (the specification the emulator tests check against) sit beside the checkout,
+# or beside the main checkout when this is a linked git worktree.
+if [ -z "${SCANOPS_VENDOR_DOCS:-}" ]; then
+  main_checkout=$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+  for candidate in "$root/../shared/vendor-docs" ${main_checkout:+"$(dirname "$main_checkout")/../shared/vendor-docs"}; do
+    if [ -d "$candidate" ]; then
+      SCANOPS_VENDOR_DOCS=$(cd "$candidate" && pwd)
+      export SCANOPS_VENDOR_DOCS
+      break
+    fi
+  done
 fi
 
 summary=()

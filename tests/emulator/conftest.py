@@ -32,7 +32,9 @@ def admin(emulator_url):
         yield client
 
 
-VENDOR_DOCS = os.environ.get("SCANOPS_VENDOR_DOCS", "/work/shared/vendor-docs")
+# The vendor pages: $SCANOPS_VENDOR_DOCS (tests/run-tests.sh sets it), else shared/vendor-docs beside the checkout.
+VENDOR_DOCS = os.environ.get("SCANOPS_VENDOR_DOCS") or os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "vendor-docs"))
 KOLEGA_ERROR_SCHEMA = {
     "type": "object", "required": ["detail"], "additionalProperties": False,
     "properties": {"detail": {"type": "object", "required": ["detail", "error_code"], "additionalProperties": False,

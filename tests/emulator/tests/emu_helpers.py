@@ -6,7 +6,9 @@ import json
 import os
 import time
 
-VENDOR_DOCS = os.environ.get("SCANOPS_VENDOR_DOCS", "/work/shared/vendor-docs")
+# The vendor pages: $SCANOPS_VENDOR_DOCS (tests/run-tests.sh sets it), else shared/vendor-docs beside the checkout.
+VENDOR_DOCS = os.environ.get("SCANOPS_VENDOR_DOCS") or os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "shared", "vendor-docs"))
 
 CLOUDGENI = {"X-CLOUDGENI-API-KEY": "cg_live_demo_admin_4f7c2a9e1b3d5f60"}
 CLOUDGENI_READONLY = {"X-CLOUDGENI-API-KEY": "cg_live_demo_readonly_2a4c6e8f0b1d3f59"}
