@@ -16,7 +16,10 @@ import subprocess
 import sys
 import threading
 
-SERVE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "serve.py")
+# The directory holding the package: a checkout's tests/emulator, or site-packages once installed.
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The checkout's start script (absent from an installed package); the launcher itself runs the package.
+SERVE = os.path.join(PACKAGE_PARENT, "serve.py")
 READY_PREFIX = "scanops-emulator ready on "
 
 
@@ -31,11 +34,13 @@ def drain(lines):
 
 
 def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None, documented_only=False):
-    """Start serve.py; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
-    command = [python or sys.executable, SERVE, "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
+    """Start the emulator; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
+    command = [python or sys.executable, "-m", "scanops_emulator", "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
     if documented_only:
         command.append("--documented-only")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # The child imports this very copy of the package, installed or not.
+    path = os.pathsep.join(p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # pylint: disable=consider-using-with
     lines = queue.Queue()
 
