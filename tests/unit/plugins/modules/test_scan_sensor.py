@@ -19,8 +19,8 @@ PASSWORD = "pw-0f1e2d3c4b5a69788796"
 CONFIG = {"repositoryUrl": "https://git.example.com/a/b.git", "branches": ["main"], "username": "scanner", "password": PASSWORD}
 
 
-def run_module(module, monkeypatch, capsys, platform, args):
-    return utils.run_module(module, monkeypatch, capsys, platform, args,
+def run_module(module, monkeypatch, capsys, platform, args, inject_invocation=None):
+    return utils.run_module(module, monkeypatch, capsys, platform, args, inject_invocation=inject_invocation,
                             defaults=dict(provider="agilesec", api_url="https://agilesec.example.test"), hidden=(PASSWORD,))
 
 
@@ -31,7 +31,7 @@ def platform():
 
 @pytest.fixture
 def run(monkeypatch, capsys, platform):
-    return lambda args, module=scan_sensor: run_module(module, monkeypatch, capsys, platform, args)
+    return lambda args, module=scan_sensor, **kwargs: run_module(module, monkeypatch, capsys, platform, args, **kwargs)
 
 
 def sensor_args(**overrides):
@@ -40,25 +40,36 @@ def sensor_args(**overrides):
     return args
 
 
-def test_create_rerun_diff_and_invocation_masking(run, platform):
-    created = run(dict(sensor_args(), _ansible_diff=True))
+# Secrets stay out of the result whether or not the core adds ``invocation`` (ansible-core 2.21 adds it
+# only when INJECT_INVOCATION is on); run_module searches every output for the secret values.
+WITH_AND_WITHOUT_INVOCATION = pytest.mark.parametrize("inject_invocation", [True, False], ids=["invocation", "no-invocation"])
+
+
+@WITH_AND_WITHOUT_INVOCATION
+def test_create_rerun_diff_and_invocation_masking(run, platform, inject_invocation):
+    created = run(dict(sensor_args(), _ansible_diff=True), inject_invocation=inject_invocation)
     assert created["changed"] is True and created["execution_id"] and created["sensor_id"]
     assert created["sensor"]["sensorConfig"]["password"] == "********"
     assert created["diff"]["after"]["sensorConfig"]["password"] == "********"
-    # The non-secret config stays readable in the invocation; only the secret is hidden.
-    invocation = created["invocation"]["module_args"]["config"]
-    assert invocation["repositoryUrl"] == CONFIG["repositoryUrl"] and invocation["branches"] == ["main"]
-    assert invocation["password"] != PASSWORD
+    invocation = utils.invocation_of(created, inject_invocation)
+    if invocation is not None:
+        # The non-secret config stays readable in the invocation; only the secret is hidden.
+        config = invocation["module_args"]["config"]
+        assert config["repositoryUrl"] == CONFIG["repositoryUrl"] and config["branches"] == ["main"]
+        assert config["password"] != PASSWORD
     again = run(sensor_args())
     assert again["changed"] is False and again["execution_id"] is None
     assert "diff" not in again, "diff is only returned in diff mode"
 
 
-def test_argument_error_does_not_print_config_secret(run, platform):
+@WITH_AND_WITHOUT_INVOCATION
+def test_argument_error_does_not_print_config_secret(run, platform, inject_invocation):
     # AnsibleModule fails on a bad choice before any module code runs; the secret must still be hidden.
-    result = run(sensor_args(priority="urgent"))
+    result = run(sensor_args(priority="urgent"), inject_invocation=inject_invocation)
     assert result["failed"] is True and "priority" in result["msg"]
-    assert result["invocation"]["module_args"]["config"]["repositoryUrl"] == CONFIG["repositoryUrl"]
+    invocation = utils.invocation_of(result, inject_invocation)
+    if invocation is not None:
+        assert invocation["module_args"]["config"]["repositoryUrl"] == CONFIG["repositoryUrl"]
     assert platform.requests == []
 
 

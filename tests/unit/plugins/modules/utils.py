@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
 
 from ansible_collections.scanops.security.plugins.module_utils import common, findings, scans
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
@@ -25,6 +26,10 @@ except ImportError:  # ansible-core < 2.19
     def patch_module_args(args):
         with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
             yield
+
+# From ansible-core 2.21 a result carries ``invocation`` only when the controller asks for it
+# (INJECT_INVOCATION, off by default); older cores always add it.
+INVOCATION_IS_OPTIONAL = "inject_invocation" in PASS_VARS
 
 # Saved before any test patches it: every routed adapter is built by the real one.
 BUILD_ADAPTER = common.build_adapter
@@ -42,16 +47,19 @@ def route_adapters(monkeypatch, vendor):
         monkeypatch.setattr(namespace, "build_adapter", build)
 
 
-def run_module(module, monkeypatch, capsys, vendor, args, defaults=None, hidden=()):
+def run_module(module, monkeypatch, capsys, vendor, args, defaults=None, hidden=(), inject_invocation=None):
     """Run ``module.main()`` with ``args`` over ``defaults``; its adapter talks to ``vendor``.
 
     Returns the result the module printed, after checking that neither the API key nor any of the
-    ``hidden`` values appears anywhere in that output.
+    ``hidden`` values appears anywhere in that output. ``inject_invocation`` True or False asks the
+    core for ``invocation`` in the result or not, as INJECT_INVOCATION does (see ``invocation_of``).
     """
     route_adapters(monkeypatch, vendor)
     full = dict(api_url="https://vendor.example.test", api_key=SECRET, rate_limit=0)
     full.update(defaults or {})
     full.update(args)
+    if inject_invocation is not None and INVOCATION_IS_OPTIONAL:
+        full["_ansible_inject_invocation"] = inject_invocation
     with patch_module_args(full):
         with pytest.raises(SystemExit):
             module.main()
@@ -67,3 +75,14 @@ def warning_texts(result):
     for warning in result.get("warnings", []):
         texts.append(warning if isinstance(warning, str) else json.dumps(warning))
     return texts
+
+
+def invocation_of(result, injected):
+    """The ``invocation`` of a result run with ``inject_invocation=injected``, or None.
+
+    Fails unless it is there exactly when this core adds it: always before ansible-core 2.21, only
+    when injected from 2.21 on. A secret-masking check on it therefore runs on every core.
+    """
+    expected = bool(injected) or not INVOCATION_IS_OPTIONAL
+    assert ("invocation" in result) == expected, "invocation %s in the result" % ("missing" if expected else "unexpectedly")
+    return result.get("invocation")
