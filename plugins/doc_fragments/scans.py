@@ -41,6 +41,8 @@ options:
   image:
     description:
       - HarborGuard image reference, for example C(ghcr.io/acme/api:1.4.7) or C(name@sha256:...).
+      - Compared in full by Docker's rules, C(nginx) is C(docker.io/library/nginx:latest); a scan counts as a scan of
+        this image only when its own image has the same registry, repository and tag (or digest, when one is given).
     type: str
   integration_id:
     description:

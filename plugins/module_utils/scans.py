@@ -153,19 +153,6 @@ def parse_max_age(value):
     return seconds
 
 
-def parse_image(reference):
-    """``registry/name:tag`` or ``name@sha256:...`` as ``{name, tag, digest}`` (missing parts None)."""
-    ref = str(reference).strip()
-    digest = None
-    if "@" in ref:
-        ref, digest = ref.split("@", 1)
-    tag = None
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        ref, tag = ref.rsplit(":", 1)
-    return {"name": ref or None, "tag": tag, "digest": digest}
-
-
 DOCKER_HUB = "docker.io"
 _DOCKER_HUB_ALIASES = ("docker.io", "index.docker.io", "registry-1.docker.io")
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
@@ -610,8 +597,13 @@ class HarborGuardScans(ScanStrategy):
             except ScanopsError as err:
                 raise bad_option("%s: %s" % (self.opt("image"), err.message))
 
+    def __init__(self, adapter, params, option_prefix=""):
+        super(HarborGuardScans, self).__init__(adapter, params, option_prefix)
+        # Scan list items carry no image: what a scan is of comes from its full body, read once per tag.
+        self._images = {}
+        self._bodies = {}
+
     def resolve(self):
-        self.image = parse_image(self.params["image"])
         self.reference = normalize_image(self.params["image"])
         self.label = "image %s" % self.params["image"]
 
@@ -622,13 +614,57 @@ class HarborGuardScans(ScanStrategy):
     def describe_identity(self):
         return "image %s" % image_text(self.reference)
 
-    def matches(self, raw):
+    def search_term(self):
+        """What ``GET /api/scans?search=`` is sent: the digest, else ``<repository>:<tag>`` (Docker Hub without its registry).
+
+        The search is a substring match (ASSUMED), so it narrows the list; ``matches`` decides.
+        """
+        ref = self.reference
+        if ref["digest"]:
+            return ref["digest"]
+        name = "%s/%s" % (ref["registry"], ref["repository"])
+        if ref["registry"] == DOCKER_HUB:
+            name = ref["repository"][len("library/"):] if ref["repository"].startswith("library/") else ref["repository"]
+        return "%s:%s" % (name, ref["tag"])
+
+    def image_of(self, raw):
+        """The scanned image of a raw scan as ``normalize_image`` gives it, or None when it cannot be told.
+
+        List items carry only a ``tagId``; the image is then read from the scan's full body, once per
+        tag (ASSUMED: scans with one ``tagId`` are of one image name and tag) or, for a digest target,
+        once per scan, since a tag can move to another digest.
+        """
         image = raw.get("image")
-        if isinstance(image, dict):
-            for key in ("name", "tag", "digest"):
-                if self.image[key] and image.get(key) and image[key] != self.image[key]:
-                    return False
-        elif isinstance(image, str) and image != self.params["image"]:
+        if image is None:
+            scan_id = self.scan_id(raw)
+            key = ("tag", raw["tagId"]) if raw.get("tagId") and not self.reference["digest"] else ("scan", scan_id)
+            if key not in self._images:
+                body = self.adapter.get_scan(scan_id) or {}
+                self._bodies[scan_id] = body
+                self._images[key] = body.get("image")
+            image = self._images[key]
+        try:
+            if isinstance(image, dict) and image.get("name"):
+                found = normalize_image(image["name"])
+                tag, digest = image.get("tag"), image.get("digest")
+                if tag or digest:
+                    found["tag"], found["digest"] = tag or None, str(digest).lower() if digest else None
+                return found
+            if isinstance(image, str):
+                return normalize_image(image)
+        except ScanopsError:
+            pass
+        return None
+
+    def matches(self, raw):
+        image = self.image_of(raw)
+        ref = self.reference
+        if image is None or (image["registry"], image["repository"]) != (ref["registry"], ref["repository"]):
+            return False
+        if ref["digest"]:
+            if image["digest"] != ref["digest"]:
+                return False
+        elif (image["tag"] or "latest") != ref["tag"]:
             return False
         wanted = sorted(self.params.get("scanners") or [])
         have = raw.get("scanners")
@@ -636,15 +672,21 @@ class HarborGuardScans(ScanStrategy):
             return False
         return True
 
+    def describe_scan(self, raw):
+        image = self.image_of(raw)
+        return "scan %s (image %s, %s)" % (self.scan_id(raw), image_text(image) if image else "unknown", self.vendor_status(raw))
+
     def _newest_first(self, scans):
         return sorted(scans, key=lambda s: self.created_epoch(s) or 0.0, reverse=True)
 
     def history(self):
-        return self._newest_first(s for s in self.adapter.list_scans(search=self.params["image"]) if self.matches(s))
+        return self._newest_first(s for s in self.adapter.list_scans(search=self.search_term()) if self.matches(s))
 
     def list(self, status=None, sort=None):
-        scans = [s for s in self.adapter.list_scans(status=status, search=self.params.get("image"), sort=sort)
-                 if not self.params.get("image") or self.matches(s)]
+        if not self.params.get("image"):
+            scans = self.adapter.list_scans(status=status, sort=sort)
+        else:
+            scans = [s for s in self.adapter.list_scans(status=status, search=self.search_term(), sort=sort) if self.matches(s)]
         return scans if sort else self._newest_first(scans)
 
     def trigger(self):
@@ -658,7 +700,10 @@ class HarborGuardScans(ScanStrategy):
         return merged
 
     def complete(self, raw):
-        # The full body has the image, grade, risk score and vulnerabilities.
+        # The full body has the image, grade, risk score and vulnerabilities; one read already for a finished scan is enough.
+        body = self._bodies.get(self.scan_id(raw))
+        if body and is_terminal(self.status(body)):
+            return body
         return self.adapter.get_scan(self.scan_id(raw))
 
     def get(self, scan_id):

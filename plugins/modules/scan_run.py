@@ -25,8 +25,11 @@ description:
     a Kolega O(repository) and O(scan_type) (both required); an AgileSec O(sensor) (required), run with
     C(POST /v3/scan/execute); a HarborGuard O(image) (required) with O(scanners); a Penaxtra O(integration_id) (required)."
   - A scan of the same target means, per provider, the same repository, branch, type and (when given) commit for CloudGeni;
-    the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image reference
-    (and scanners when the vendor reports them) for HarborGuard; the same integration for Penaxtra.
+    the same repository and O(scan_type) for Kolega; the same sensor for AgileSec; the same image for HarborGuard,
+    compared in full by Docker's rules (registry with its port, C(docker.io) and C(library/) by default, repository,
+    tag, C(latest) by default, or digest), read from each scan itself, so C(ghcr.io/acme/api:1.4) never reuses a
+    scan of C(ghcr.io/acme/api:1.4.7); the same integration for Penaxtra. Targets are compared as resolved
+    (repository and sensor names to ids), not as written.
   - "Bulk mode: O(targets) lists several targets of the one O(provider) in one task. They share one connection pool
     and the client's rate limiters (O(rate_limit)), run O(concurrency) at a time, and each gets exactly the flow above
     (adoption, O(max_age) reuse, duplicate avoidance, check mode). Every other option applies to every target. The
@@ -34,8 +37,9 @@ description:
     A target that fails does not stop the others: the task fails afterwards naming the failed targets and the scans
     that were started, so a re-run with O(max_age) adopts or reuses them."
   - "ASSUMPTIONS where the vendors are silent: AgileSec sensors are listed with C(GET /v3/sensors?name=)
-    and a sensor's last execution is its C(lastExecutionId); HarborGuard scans of an image are found with
-    C(GET /api/scans?search=<image>). See the collection's C(docs/assumptions.md)."
+    and a sensor's last execution is its C(lastExecutionId); HarborGuard's C(GET /api/scans?search=) is a substring
+    match on the image reference, and scans with one C(tagId) are of one image tag. See the collection's
+    C(docs/assumptions.md)."
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:

@@ -117,3 +117,25 @@ def test_bulk_duplicates_are_found_after_resolution_on_every_provider(adapter, a
             scan(kolega if provider == "kolega" else adapter(provider), targets=targets)
         assert "targets[1] names the same target as targets[0]" in info.value.msg, provider
     assert [entry for entry in admin.requests(method="POST")["items"] if entry["vendor"] != "admin"] == []
+
+
+# -- item 3: HarborGuard scans are matched by their own image -----------------------------------------------------
+def test_harborguard_reuses_and_adopts_only_scans_of_the_exact_image(adapter, admin, vendor_http):
+    harborguard = adapter("harborguard")
+    exact = scan(harborguard, image="ghcr.io/acme/api:1.4.7", max_age="30d")
+    assert exact["reused"] is True and exact["scan"]["id"] == "scn-3kp9q1"
+    hub = scan(harborguard, image="nginx:1.25.3", max_age="30d")
+    assert hub["reused"] is True and hub["scan"]["raw"]["image"]["name"] == "docker.io/library/nginx"
+    assert posts(admin, "harborguard") == []
+    # A prefix of the seeded tag, and the image's default tag: neither may reuse the 1.4.7 scan.
+    for wanted in ("ghcr.io/acme/api:1.4", "ghcr.io/acme/api"):
+        result = scan(harborguard, image=wanted, max_age="30d")
+        assert result["reused"] is False and result["scan"]["id"] != "scn-3kp9q1", wanted
+        assert result["scan"]["raw"]["image"]["tag"] == (wanted.rsplit(":", 1)[1] if wanted.endswith("1.4") else "latest")
+    # A running scan of 1.4.7 is not adopted for 1.4.
+    admin.next_scan("harborguard", queued_seconds=0.2, running_seconds=3.0)
+    running = vendor_http.post(PATHS["harborguard"] + "/api/scans", headers={"X-API-Key": DEMO_API_KEYS["harborguard"]},
+                               json={"image": "ghcr.io/acme/api:1.4.7"}).json()
+    result = scan(harborguard, image="ghcr.io/acme/api:1.4", wait=False)
+    assert result["scan"]["id"] != running["scanId"] and result["changed"] is True
+    assert posts(admin, "harborguard") == [202, 202, 202, 202]

@@ -17,7 +17,6 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import Sca
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     ScanFailure,
     iso,
-    parse_image,
     parse_max_age,
     run_scan,
     scan_info,
@@ -160,12 +159,6 @@ def test_parse_max_age_rejects(value):
     with pytest.raises(ScanopsError) as info:
         parse_max_age(value)
     assert "max_age" in info.value.message
-
-
-def test_parse_image():
-    assert parse_image("ghcr.io/acme/api:1.4.7") == {"name": "ghcr.io/acme/api", "tag": "1.4.7", "digest": None}
-    assert parse_image("registry:5000/team/app") == {"name": "registry:5000/team/app", "tag": None, "digest": None}
-    assert parse_image("app@sha256:abc") == {"name": "app", "tag": None, "digest": "sha256:abc"}
 
 
 # -- target resolution --------------------------------------------------------------------------------
