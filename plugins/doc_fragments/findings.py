@@ -23,7 +23,8 @@ options:
     description:
       - Only findings of this scan.
       - CloudGeni, the scan id (required there). Kolega, the scan batch id, sent as the C(scan_batch_id) filter.
-        HarborGuard, the scan id, matched by the module against each vulnerability's C(scanId).
+        HarborGuard, the scan id; its findings are read from the scan itself (C(GET /api/scans/{scanId})), because
+        the vendor's vulnerabilities list serves only the newest complete scan of each image.
         Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
         filter as planned (an assumption, see C(docs/assumptions.md)).
     type: str
@@ -51,7 +52,8 @@ options:
     elements: str
   package:
     description:
-      - Only findings in these packages. HarborGuard only (C(package)).
+      - Only findings in these packages. HarborGuard only (C(package)), matched exactly, with case (C(PyYAML) is not C(pyyaml)),
+        as the vendor matches it.
     type: list
     elements: str
   path:
@@ -68,9 +70,10 @@ options:
     elements: str
 notes:
   - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and status;
-    HarborGuard severity, status, package and CVE; Penaxtra severity). Every filter is applied again by the module, so lists
-    with several values work everywhere.
+    HarborGuard severity, status, package and CVE; Penaxtra severity), in the vendor's own words (HarborGuard C(info) is
+    C(NEGLIGIBLE)). A severity the vendor has no single word for (Kolega C(info)) is filtered by the module only. Every filter
+    is applied again by the module, so lists with several values work everywhere.
   - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty result.
-  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); the module warns when it is full.
-    Select older ones with O(ids).
+  - Penaxtra's list holds only the 200 newest findings (of the severity asked for); without O(ids) the module warns when it
+    is full. Select older ones with O(ids).
 '''

@@ -31,7 +31,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     VocabularyError,
 )
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import FINDINGS_CAP as PENAXTRA_FINDINGS_CAP
-from ansible_collections.scanops.security.plugins.module_utils.vocabulary import SEVERITIES
+from ansible_collections.scanops.security.plugins.module_utils.vocabulary import COMPLETED, SEVERITIES
 
 MIN_CONCURRENCY = 1
 MAX_CONCURRENCY = 32
@@ -68,6 +68,8 @@ class Selection(object):
     """The filters, normalized: sets of lower-cased words, a glob, and ids in the user's order.
 
     ``status`` holds normalized finding statuses (validated against the provider's vocabulary).
+    Rule ids, CVE ids and packages are also kept as given, for the vendors that match them with
+    their case (``FindingSource.CASE_SENSITIVE``).
     """
 
     def __init__(self, severity=None, status=None, rule_id=None, cve=None, package=None, path=None, ids=None):
@@ -76,6 +78,7 @@ class Selection(object):
         self.rule_id = _lower_set(rule_id)
         self.cve = _lower_set(cve)
         self.package = _lower_set(package)
+        self.given = dict((name, _given_set(values)) for name, values in (("rule_id", rule_id), ("cve", cve), ("package", package)))
         self.path = path or None
         self.ids = list(dict.fromkeys(str(i) for i in ids)) if ids else None
         self._id_set = set(self.ids) if self.ids else set()
@@ -85,11 +88,16 @@ class Selection(object):
         return [name for name in FILTER_OPTIONS if getattr(self, name)]
 
     def single(self, name):
-        """The one value of a filter, when it has exactly one (those can go to the server)."""
-        values = getattr(self, name)
+        """The one value of a filter (as given, for words with a case), when it has exactly one."""
+        values = self.given.get(name) or getattr(self, name)
         if values and len(values) == 1:
             return next(iter(values))
         return None
+
+    def _word_matches(self, source, name, value):
+        if name in source.CASE_SENSITIVE:
+            return str(value or "") in self.given[name]
+        return str(value or "").lower() in getattr(self, name)
 
     def matches(self, source, finding):
         """True when a normalized finding passes every filter that is set."""
@@ -99,11 +107,11 @@ class Selection(object):
             return False
         if self.status is not None and finding["status"] not in self.status:
             return False
-        if self.rule_id is not None and str(finding["rule_id"] or "").lower() not in self.rule_id:
+        if self.rule_id is not None and not self._word_matches(source, "rule_id", finding["rule_id"]):
             return False
-        if self.cve is not None and not self.cve.intersection(c.lower() for c in source.cves(finding)):
+        if self.cve is not None and not any(self._word_matches(source, "cve", c) for c in source.cves(finding)):
             return False
-        if self.package is not None and str(source.package(finding) or "").lower() not in self.package:
+        if self.package is not None and not self._word_matches(source, "package", source.package(finding)):
             return False
         if self.path is not None:
             file_path = source.file_path(finding)
@@ -114,6 +122,10 @@ class Selection(object):
 
 def _lower_set(values):
     return set(str(v).strip().lower() for v in values) if values else None
+
+
+def _given_set(values):
+    return set(str(v).strip() for v in values) if values else None
 
 
 def _glob_match(file_path, pattern):
@@ -137,6 +149,8 @@ class FindingSource(object):
     TRIAGE_FIELDS = ()
     # the vendor's list is capped to this many rows (newest first); None when every page is reachable
     LIST_CAP = None
+    # filters the vendor matches with their case: sent as given and compared as given here too
+    CASE_SENSITIVE = frozenset()
 
     def __init__(self, adapter, params):
         self.adapter = adapter
@@ -166,6 +180,17 @@ class FindingSource(object):
                                                 for f in FILTER_OPTIONS if f in self.FILTERS)))
 
     # listing ------------------------------------------------------------------------------
+    def pushed(self, selection, name):
+        """The one value of a filter in the vendor's words, or None to keep the filter on our side.
+
+        Severities go through the provider's vocabulary: a severity with no single vendor word
+        (Kolega has none for info) is filtered here only. Statuses are translated by the adapter.
+        """
+        value = selection.single(name)
+        if value is not None and name == "severity":
+            return self.adapter.vocabulary.vendor_severity(value)
+        return value
+
     def iter_raw(self, selection):
         """Yield the vendor's findings of the scope; may push single-valued filters to the vendor."""
         raise NotImplementedError
@@ -265,7 +290,7 @@ class CloudGeniFindings(_RepositoryScoped):
         return [(r.get("id"), [r.get("name"), r.get("fullName")]) for r in self.adapter.list_repositories()]
 
     def iter_raw(self, selection):
-        severity, status = selection.single("severity"), selection.single("status")
+        severity, status = self.pushed(selection, "severity"), selection.single("status")
         return self.iter_scoped(lambda repo_id: self.adapter.iter_findings(
             repo_id, self.params["scan_id"], severity=severity, status=status))
 
@@ -286,7 +311,7 @@ class KolegaFindings(_RepositoryScoped):
         return candidates
 
     def iter_raw(self, selection):
-        severity, status = selection.single("severity"), selection.single("status")
+        severity, status = self.pushed(selection, "severity"), selection.single("status")
         return self.iter_scoped(lambda repo_id: self.adapter.iter_findings(
             repo_id, scan_batch_id=self.params.get("scan_id"), severity=severity, status=status))
 
@@ -307,12 +332,31 @@ class HarborGuardFindings(FindingSource):
     FILTERS = frozenset(("severity", "status", "rule_id", "cve", "package", "ids"))
     NO_FILTER_REASON = {"path": "file paths (they are image packages; filter by package or cve)"}
     TRIAGE_FIELDS = ("note", "assignee")
+    # The vulnerabilities list matches package names exactly (PyYAML is not pyyaml).
+    CASE_SENSITIVE = frozenset(("package",))
 
     def iter_raw(self, selection):
-        cve = selection.single("cve") or (selection.single("rule_id") if not selection.cve else None)
+        if self.params.get("scan_id"):
+            return self._scan_vulnerabilities(self.params["scan_id"])
+        cve = self.pushed(selection, "cve") or (self.pushed(selection, "rule_id") if not selection.cve else None)
         return self.adapter.iter_vulnerabilities(
-            severity=selection.single("severity"), status=selection.single("status"), image=self.params.get("image"),
-            package=selection.single("package"), cve_id=cve.upper() if cve else None)
+            severity=self.pushed(selection, "severity"), status=selection.single("status"), image=self.params.get("image"),
+            package=self.pushed(selection, "package"), cve_id=cve.upper() if cve else None)
+
+    def _scan_vulnerabilities(self, scan_id):
+        # GET /api/vulnerabilities serves the newest complete scan of each image only; the scan
+        # object carries its own findings (with their triage), whichever scan it is.
+        scan = self.adapter.get_scan(scan_id) or {}
+        image = scan.get("image") if isinstance(scan.get("image"), dict) else {}
+        wanted = self.params.get("image")
+        if wanted:
+            reference = "%s:%s" % (image.get("name"), image.get("tag"))
+            if wanted not in (reference, image.get("name"), image.get("digest")):
+                raise ScanopsError("scan_id: scan %s is of image %s, not %s (image)" % (scan_id, reference, wanted))
+        if self.adapter.scan_status(scan.get("status")) != COMPLETED:
+            self.warnings.append("scan %s is %s: HarborGuard reports a scan's findings once it is complete"
+                                 % (scan_id, scan.get("status")))
+        return iter(scan.get("vulnerabilities") or [])
 
     def in_scope(self, raw):
         # The vulnerabilities list has no scan filter; every item names its scan.
@@ -342,7 +386,7 @@ class PenaxtraFindings(FindingSource):
 
     def iter_raw(self, selection):
         # The vendor filters by severity only; scan_id (planned there) and status are ours.
-        return iter(self.adapter.list_findings(severity=selection.single("severity")))
+        return iter(self.adapter.list_findings(severity=self.pushed(selection, "severity")))
 
     def in_scope(self, raw):
         scan_id = self.params.get("scan_id")
@@ -430,7 +474,8 @@ def select_findings(source, selection, limit=None):
                 if selection.matches(source, finding):
                     found.append(finding)
             missing = still_missing
-        else:
+        elif not selection.ids:
+            # With ids, every id the list did not reach was read by itself above: nothing was left out.
             source.warnings.append("%s lists only its %d newest findings; older findings were not considered (select them by ids)"
                                    % (source.name, source.LIST_CAP))
     return found, missing

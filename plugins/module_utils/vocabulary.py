@@ -68,9 +68,13 @@ class Vocabulary(object):
         severities: extra vendor severity word (any case) -> normalized severity.
         unknown_scan_status: what an unlisted vendor scan status means. ``running`` keeps
             pollers waiting (until their own timeout) instead of guessing an outcome.
+        severity_filter: normalized severity -> the one word the vendor's list filter takes for
+            it (exact case to send). A severity left out has no single vendor word (several
+            vendor words mean it, or none is known), so a filter on it can't be sent.
     """
 
-    def __init__(self, provider, scan_statuses, finding_statuses, severities=None, unknown_scan_status=RUNNING):
+    def __init__(self, provider, scan_statuses, finding_statuses, severities=None, unknown_scan_status=RUNNING,
+                 severity_filter=None):
         self.provider = provider
         self._scan = dict((k.lower(), v) for k, v in scan_statuses.items())
         self._to_vendor = dict(finding_statuses)
@@ -78,6 +82,7 @@ class Vocabulary(object):
         self._severity = dict(_SEVERITY_ALIASES)
         self._severity.update(dict((k.lower(), v) for k, v in (severities or {}).items()))
         self._unknown_scan_status = unknown_scan_status
+        self._severity_filter = dict(severity_filter or {})
 
     # scan statuses -------------------------------------------------------------------------
     def scan_status(self, vendor_status):
@@ -97,6 +102,19 @@ class Vocabulary(object):
         if word in SEVERITY_RANK:
             return word
         return self._severity.get(word, "info")
+
+    def vendor_severity(self, severity):
+        """The vendor's filter word for a severity (normalized or that word itself, any case).
+
+        None when the vendor has no single word for it: a filter on it must stay on our side.
+        """
+        key = str(severity or "").strip().lower()
+        if key in self._severity_filter:
+            return self._severity_filter[key]
+        for word in self._severity_filter.values():
+            if word.lower() == key:
+                return word
+        return None
 
     # finding statuses ---------------------------------------------------------------------
     @property

@@ -21,6 +21,7 @@ import datetime
 import re
 
 from ansible_collections.scanops.security.plugins.module_utils.client import ApiClient, quote_segment
+from ansible_collections.scanops.security.plugins.module_utils.errors import VocabularyError
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     SEVERITIES,
@@ -173,6 +174,17 @@ class ProviderAdapter(object):
     def vendor_finding_status(self, status):
         """Vendor word for a finding status given in either vocabulary (raises VocabularyError)."""
         return self.vocabulary.finding_status_to_vendor(status)
+
+    def severity_filter(self, severity):
+        """The vendor's list-filter word for a severity (normalized or the vendor's own word).
+
+        Raises:
+            VocabularyError: the vendor has no single word for it; filter on our side instead.
+        """
+        word = self.vocabulary.vendor_severity(severity)
+        if word is None:
+            raise VocabularyError("%s has no single severity word for '%s' that its list filter takes" % (self.NAME, severity))
+        return word
 
     def scan_status(self, vendor_status):
         """Normalized scan status for the vendor's word."""

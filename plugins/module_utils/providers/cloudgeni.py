@@ -33,6 +33,7 @@ VOCABULARY = Vocabulary(
     scan_statuses={"queued": "queued", "running": "running", "completed": "completed",
                    "failed": "failed", "cancelled": "cancelled"},
     finding_statuses={"open": "open", "resolved": "resolved", "ignored": "suppressed"},
+    severity_filter={"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
 )
 
 
@@ -105,14 +106,14 @@ class CloudGeniAdapter(ProviderAdapter):
     # -- findings -------------------------------------------------------------------------------
     def list_findings(self, repo_id, scan_id, severity=None, status=None):
         """Findings of one scan, filtered server-side by severity and/or finding status."""
-        params = {"severity": severity.lower() if severity else None,
+        params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None}
         return list(iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
                                       params, limit=PAGE_SIZE, rate_class="findings"))
 
     def iter_findings(self, repo_id, scan_id, severity=None, status=None):
         """``list_findings`` one page at a time, for callers that may stop early."""
-        params = {"severity": severity.lower() if severity else None,
+        params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None}
         return iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
                                  params, limit=PAGE_SIZE, rate_class="findings")

@@ -39,6 +39,7 @@ VOCABULARY = Vocabulary(
                    "CANCELLED": "cancelled"},
     finding_statuses={"open": "OPEN", "acknowledged": "ACKNOWLEDGED", "in_progress": "IN_PROGRESS",
                       "resolved": "FIXED", "ignored": "WONT_FIX"},
+    severity_filter={"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "NEGLIGIBLE"},
 )
 
 
@@ -113,7 +114,7 @@ class HarborGuardAdapter(ProviderAdapter):
     def list_vulnerabilities(self, severity=None, status=None, scanner=None, image=None, package=None,
                              cve_id=None, search=None, sort=None):
         """Every vulnerability matching the documented filters (``status`` is a triage status)."""
-        params = {"severity": severity.upper() if severity else None,
+        params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None,
                   "scanner": scanner, "image": image, "package": package, "cveId": cve_id,
                   "search": search, "sort": sort}
@@ -121,7 +122,7 @@ class HarborGuardAdapter(ProviderAdapter):
 
     def iter_vulnerabilities(self, severity=None, status=None, image=None, package=None, cve_id=None):
         """``list_vulnerabilities`` one page at a time, for callers that may stop early."""
-        params = {"severity": severity.upper() if severity else None,
+        params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None,
                   "image": image, "package": package, "cveId": cve_id}
         return iter_page_has_next(self.client, "/api/vulnerabilities", params, limit=PAGE_SIZE)

@@ -34,6 +34,7 @@ VOCABULARY = Vocabulary(
     },
     finding_statuses={"open": "open", "resolved": "resolved", "ignored": "ignored",
                       "false_positive": "false_positive", "needs_manual_review": "needs_manual_review"},
+    severity_filter={"critical": "critical", "high": "high", "medium": "medium", "low": "low"},
 )
 
 
@@ -128,13 +129,13 @@ class KolegaAdapter(ProviderAdapter):
     # -- findings -------------------------------------------------------------------------------------
     def list_findings(self, repository_id, scan_batch_id=None, severity=None, status=None, scan_type=None):
         """Findings of a repository with the documented server-side filters."""
-        params = {"scan_batch_id": scan_batch_id, "severity": severity.lower() if severity else None,
+        params = {"scan_batch_id": scan_batch_id, "severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
         return list(iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE))
 
     def iter_findings(self, repository_id, scan_batch_id=None, severity=None, status=None, scan_type=None):
         """``list_findings`` one page at a time, for callers that may stop early."""
-        params = {"scan_batch_id": scan_batch_id, "severity": severity.lower() if severity else None,
+        params = {"scan_batch_id": scan_batch_id, "severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
         return iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE)
 

@@ -30,6 +30,7 @@ VOCABULARY = Vocabulary(
                    "failed": "failed", "cancelled": "cancelled"},
     finding_statuses={"open": "open", "acknowledged": "triaged", "in_progress": "in_progress",
                       "resolved": "fixed", "ignored": "risk_accepted", "false_positive": "false_positive"},
+    severity_filter={"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
 )
 
 # What the documented error codes mean, for codes that come without a message.
@@ -110,7 +111,7 @@ class PenaxtraAdapter(ProviderAdapter):
     # -- findings ------------------------------------------------------------------------------------------
     def list_findings(self, severity=None, scan_id=None, status=None):
         """The newest findings (at most 200); ``scan_id`` and ``status`` are filtered here."""
-        params = {"severity": severity.lower() if severity else None}
+        params = {"severity": self.severity_filter(severity) if severity else None}
         findings = list(iter_capped_list(self.client, "/api/v2/findings", params, cap=FINDINGS_CAP))
         if scan_id:
             findings = [f for f in findings if f.get("scan_id") == scan_id]

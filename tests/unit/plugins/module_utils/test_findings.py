@@ -14,7 +14,9 @@ import pytest
 from ansible.module_utils.six.moves.urllib.parse import unquote
 
 from ansible_collections.scanops.security.plugins.module_utils import findings as F
+from ansible_collections.scanops.security.plugins.module_utils import vocabulary
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 
 
 # -- in-memory vendors ------------------------------------------------------------------------
@@ -114,6 +116,14 @@ def kolega_items(count, **extra):
 
 class FakeHarborGuard(FakeVendor):
     def get(self, request, params):
+        if request.url.path.startswith("/api/scans/"):
+            # A scan carries its own vulnerabilities.
+            scan_id = request.url.path.split("/")[-1]
+            vulnerabilities = [i for i in self.items if i.get("scanId") == scan_id]
+            if not vulnerabilities:
+                return self.error(404)
+            return httpx.Response(200, json={"data": {"id": scan_id, "status": "COMPLETE", "image": {"name": "app", "tag": "1"},
+                                                      "vulnerabilities": vulnerabilities}})
         items = list(self.items)
         for key, field in (("severity", "severity"), ("package", "package"), ("cveId", "cveId"), ("image", "image")):
             if params.get(key):
@@ -317,13 +327,17 @@ def test_cloudgeni_unknown_scan_keeps_the_vendor_404(make_adapter):
     assert found == [] and source.repository_id == "repo_abc"
 
 
-def test_harborguard_scan_scope_is_client_side_and_single_filters_go_to_the_server(make_adapter):
+def test_harborguard_single_filters_go_to_the_server_and_a_scan_is_read_with_its_findings(make_adapter):
     vendor = FakeHarborGuard(harbor_items(10))
     adapter, _rec = make_adapter("harborguard", vendor)
-    source = F.source_for(adapter, params(scan_id="scan_1", image="app:1"))
+    source = F.source_for(adapter, params(image="app:1"))
     found, _missing = F.select_findings(source, F.Selection(severity=["high"], package=["zlib"]))
     query = vendor.gets[0].params
     assert (query["severity"], query["package"], query["image"], query["limit"]) == ("HIGH", "zlib", "app:1", "200")
+    assert sorted(f["id"] for f in found) == sorted("v%d" % n for n in range(10) if n % 2 and n % 3)
+    source = F.source_for(adapter, params(scan_id="scan_1", image="app:1"))
+    found, _missing = F.select_findings(source, F.Selection(severity=["high"], package=["zlib"]))
+    assert vendor.gets[-1].path == "/api/scans/scan_1"
     assert sorted(f["id"] for f in found) == sorted("v%d" % n for n in range(10) if n % 2 and n % 3)
 
 
@@ -399,3 +413,130 @@ def test_diff_lists_each_finding_then_summarizes():
     many = [({"id": "f%d" % n}, {"status": "open" if n % 2 else "ignored"}, {"status": "resolved"}) for n in range(51)]
     assert F.build_diff(many) == {"before": {"findings": 51, "status": {"ignored": 26, "open": 25}},
                                   "after": {"findings": 51, "status": {"resolved": 51}}}
+
+
+# -- push-down filters speak each vendor's words (issue 20, items 1 to 4) -------------------------
+def empty_list_answer(request):
+    """An empty first page in whichever list shape the request's vendor uses."""
+    path = request.url.path
+    if path.endswith("/repositories"):  # repository lookups are not part of these cases
+        return httpx.Response(200, json={"items": [], "total": 0, "has_next": False, "data": [], "pagination": {"total": 0}})
+    if path.startswith("/api/v1/"):
+        return httpx.Response(200, json={"items": [], "total": 0, "limit": 200, "skip": 0, "has_next": False})
+    if path.startswith("/api/vulnerabilities"):
+        return httpx.Response(200, json={"data": [], "meta": {"hasNext": False}})
+    if path.startswith("/api/v2/"):
+        return httpx.Response(200, json={"data": []})
+    return httpx.Response(200, json={"data": [], "pagination": {"total": 0}})
+
+
+SCOPES = {"cloudgeni": dict(repository="repo_abc", scan_id="scan_1"), "kolega": dict(repository="repo_1"),
+          "harborguard": dict(), "penaxtra": dict()}
+
+# The word each vendor's list filter takes for a normalized severity; None: the vendor has no single
+# word for it (or none is documented), so the filter stays on our side. CloudGeni documents
+# critical..info; HarborGuard answers 400 to anything but CRITICAL | HIGH | MEDIUM | LOW | NEGLIGIBLE;
+# Kolega's severity filter is a free string whose words (critical..low) know no info level.
+PUSHED_SEVERITY = {
+    "cloudgeni": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
+    "kolega": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": None},
+    "harborguard": {"critical": "CRITICAL", "high": "HIGH", "medium": "MEDIUM", "low": "LOW", "info": "NEGLIGIBLE"},
+    "penaxtra": {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "info"},
+}
+# The word each vendor's list filter takes for a normalized finding status (Penaxtra's list has no
+# status filter: None everywhere).
+PUSHED_STATUS = {
+    "cloudgeni": {"open": "open", "resolved": "resolved", "ignored": "suppressed"},
+    "kolega": {"open": "open", "resolved": "resolved", "ignored": "ignored", "false_positive": "false_positive",
+               "needs_manual_review": "needs_manual_review"},
+    "harborguard": {"open": "OPEN", "acknowledged": "ACKNOWLEDGED", "in_progress": "IN_PROGRESS", "resolved": "FIXED",
+                    "ignored": "WONT_FIX"},
+    "penaxtra": {"open": None, "acknowledged": None, "in_progress": None, "resolved": None, "ignored": None,
+                 "false_positive": None},
+}
+PUSH_CASES = ([(provider, "severity", word, sent) for provider, table in sorted(PUSHED_SEVERITY.items())
+               for word, sent in table.items()]
+              + [(provider, "status", word, sent) for provider, table in sorted(PUSHED_STATUS.items())
+                 for word, sent in table.items()])
+
+
+@pytest.mark.parametrize("provider,name,word,sent", PUSH_CASES, ids=["%s-%s-%s" % case[:3] for case in PUSH_CASES])
+def test_a_single_filter_value_goes_to_the_vendor_in_its_own_word(make_adapter, provider, name, word, sent):
+    adapter, rec = make_adapter(provider, empty_list_answer)
+    source = F.source_for(adapter, params(**SCOPES[provider]))
+    selection = F.build_selection(adapter, params(**{name: [word]}), "status")
+    F.select_findings(source, selection)
+    listing = [r for r in rec.requests if not r.url.path.endswith("/repositories")]
+    assert len(listing) == 1
+    assert listing[0].url.params.get(name) == sent
+
+
+def test_every_severity_and_status_is_in_the_push_down_tables():
+    # A provider or a word added later must be added to the tables above.
+    assert set(PUSHED_SEVERITY) == set(F.SOURCES)
+    for provider in F.SOURCES:
+        assert set(PUSHED_SEVERITY[provider]) == set(vocabulary.SEVERITIES)
+        assert set(PUSHED_STATUS[provider]) == set(get_adapter_class(provider).VOCABULARY.finding_statuses)
+
+
+def test_harborguard_info_is_filtered_as_negligible_and_kolega_info_locally(make_adapter):
+    vendor = FakeHarborGuard([dict(item, severity="NEGLIGIBLE" if n % 2 else "LOW") for n, item in enumerate(harbor_items(6))])
+    adapter, _rec = make_adapter("harborguard", vendor)
+    found, _missing = F.select_findings(F.source_for(adapter, params()), F.Selection(severity=["info"]))
+    assert vendor.gets[0].params["severity"] == "NEGLIGIBLE"
+    assert sorted(f["id"] for f in found) == ["v1", "v3", "v5"]
+    kolega = FakeKolega(kolega_items(10, severity="none"))
+    adapter, _rec = make_adapter("kolega", kolega)
+    found, _missing = F.select_findings(F.source_for(adapter, params(repository="repo_1")), F.Selection(severity=["info"]))
+    assert "severity" not in kolega.gets[0].params
+    assert len(found) == 10  # "none" is info in the normalized vocabulary
+
+
+def test_harborguard_package_is_sent_as_given_and_matched_with_case(make_adapter):
+    items = harbor_items(4)
+    items[0]["package"], items[1]["package"] = "PyYAML", "pyyaml"
+    vendor = FakeHarborGuard(items)
+    adapter, _rec = make_adapter("harborguard", vendor)
+    source = F.source_for(adapter, params())
+    found, _missing = F.select_findings(source, F.build_selection(adapter, params(package=["PyYAML"]), "status"))
+    assert vendor.gets[0].params["package"] == "PyYAML"
+    assert [f["id"] for f in found] == ["v0"]
+    # Two packages are filtered on our side, with the vendor's exact match.
+    found, _missing = F.select_findings(source, F.build_selection(adapter, params(package=["PyYAML", "zlib"]), "status"))
+    assert "package" not in vendor.gets[-1].params
+    assert sorted(f["id"] for f in found) == ["v0", "v2"]
+
+
+def test_harborguard_scan_id_reads_that_scans_findings(make_adapter):
+    # The vulnerabilities list serves the newest scan of each image only; an older scan's findings
+    # come with the scan itself.
+    older = [dict(item, scanId="scn-old") for item in harbor_items(3)]
+
+    def answer(request):
+        if request.url.path == "/api/scans/scn-old":
+            return httpx.Response(200, json={"data": {"id": "scn-old", "status": "COMPLETE",
+                                                      "image": {"name": "app", "tag": "1", "digest": "sha256:1"},
+                                                      "vulnerabilities": older}})
+        if request.url.path == "/api/scans/scn-gone":
+            return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "Scan not found", "issues": []}})
+        return httpx.Response(200, json={"data": [], "meta": {"hasNext": False}})
+
+    adapter, rec = make_adapter("harborguard", answer)
+    found, _missing = F.select_findings(F.source_for(adapter, params(scan_id="scn-old")), F.Selection(severity=["low"]))
+    assert [r.url.path for r in rec.requests] == ["/api/scans/scn-old"]
+    assert sorted(f["id"] for f in found) == ["v0", "v2"]
+    with pytest.raises(ScanopsError) as info:
+        F.select_findings(F.source_for(adapter, params(scan_id="scn-old", image="other:2")), F.Selection())
+    assert "scan_id: scan scn-old is of image app:1, not other:2" in info.value.message
+    with pytest.raises(ScanopsError) as info:
+        F.select_findings(F.source_for(adapter, params(scan_id="scn-gone")), F.Selection())
+    assert info.value.status == 404
+
+
+def test_penaxtra_ids_all_in_a_full_list_raise_no_warning(make_adapter):
+    items = [{"id": "p%d" % n, "scan_id": "s1", "severity": "high", "status": "open", "title": "t"} for n in range(250)]
+    adapter, _rec = make_adapter("penaxtra", FakePenaxtra(items))
+    source = F.source_for(adapter, params())
+    found, missing = F.select_findings(source, F.Selection(ids=["p3", "p7"]))
+    assert sorted(f["id"] for f in found) == ["p3", "p7"] and missing == []
+    assert source.warnings == []
