@@ -31,6 +31,8 @@ WEBHOOK_EVENTS = ("scan.completed",)
 # Keys a vendor might echo that must never reach a result.
 _SECRET_KEYS = ("token", "secret")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# What a diff shows for a stored write-only token, which can't be read back.
+UNKNOWN_TOKEN = "(write-only, unknown)"
 
 
 class InputError(ScanopsError):
@@ -185,6 +187,18 @@ class _Manager(object):
             return sorted(set(value))
         return value
 
+    def changes_credential(self, changes):
+        """True when ``changes`` alter how the credential is presented, so the token must go with them."""
+        return False
+
+    def holds_token(self, view):  # pylint: disable=unused-argument
+        """Whether the platform holds a token for this object (unknowable: assume it may)."""
+        return True
+
+    def settle(self, view):
+        """``view`` (current fields with the changes applied) as the platform will hold it."""
+        return view
+
 
 class AgileSecCallbacks(_Manager):
     KIND = "callback endpoint"
@@ -197,6 +211,18 @@ class AgileSecCallbacks(_Manager):
 
     def defaults(self):
         return {"authType": "none"}
+
+    def changes_credential(self, changes):
+        return "authType" in changes or "headerName" in changes
+
+    def holds_token(self, view):
+        return (view or {}).get("authType") in ("bearer", "api_token")
+
+    def settle(self, view):
+        # ASSUMED platform rules (docs/assumptions.md): only api_token keeps a header name.
+        if view.get("authType") != "api_token":
+            view["headerName"] = None
+        return view
 
     def create(self, body):
         body = dict(body)
@@ -307,18 +333,21 @@ def ensure_endpoint(manager, desired, token, update_token, state, check_mode):
             changes[field] = value
     if "authType" in changes and changes["authType"] in ("bearer", "api_token") and token is None:
         raise InputError("token: required to switch %s %r to auth_type=%s" % (manager.KIND, key_value, changes["authType"]))
-    token_sent = token is not None and update_token == "always"
+    # A new auth type or header name takes the token the user gave with it: the platform keeps
+    # the stored one otherwise, and deliveries would carry the old credential.
+    token_sent = token is not None and (update_token == "always" or manager.changes_credential(changes))
     if token_sent:
         changes[manager.TOKEN_FIELD] = token
     if not changes:
         return result
-    after = dict(public_endpoint(current))
-    after.update((k, v) for k, v in changes.items() if k != manager.TOKEN_FIELD)
-    before = _masked(current, token_sent, manager.TOKEN_FIELD)
+    before = public_endpoint(current)
+    after = manager.settle(dict(before, **dict((k, v) for k, v in changes.items() if k != manager.TOKEN_FIELD)))
+    # The stored token can't be read: show whether one is held, is replaced or goes away.
+    if manager.holds_token(current) and (token_sent or not manager.holds_token(after)):
+        before[manager.TOKEN_FIELD] = UNKNOWN_TOKEN
     if token_sent:
-        # The old token can't be read; show that a (new) one is sent without revealing either.
-        before[manager.TOKEN_FIELD] = "(write-only, unknown)"
-    result.update(changed=True, diff={"before": before, "after": _masked(after, token_sent, manager.TOKEN_FIELD)})
+        after[manager.TOKEN_FIELD] = REDACTED
+    result.update(changed=True, diff={"before": before, "after": after})
     if check_mode:
         result["endpoint"] = public_endpoint(after)
         return result
@@ -328,7 +357,7 @@ def ensure_endpoint(manager, desired, token, update_token, state, check_mode):
     except ScanopsApiError as err:
         raise _unreachable_hint(err)
     if not isinstance(updated, dict) or not updated:
-        updated = after
+        updated = public_endpoint(after)
     result.update(callback_id=endpoint_id(updated) or endpoint_id(current), endpoint=public_endpoint(updated))
     return result
 

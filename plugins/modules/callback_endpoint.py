@@ -30,7 +30,10 @@ attributes:
     description: Every read is done, no write; C(changed) is what a real run would report.
   diff_mode:
     support: full
-    description: Before and after, with the token shown as C(********) when it is sent.
+    description:
+      - Before and after, as the platform will hold the endpoint (a header name is cleared when the auth type is no
+        longer C(api_token)). The token is shown as C(********) when it is sent, and as C((write-only, unknown)) for a
+        stored one that is replaced or dropped.
 options:
   name:
     description:
@@ -62,7 +65,8 @@ options:
     type: str
   update_token:
     description:
-      - V(on_create) sends O(token) only when the endpoint is created.
+      - V(on_create) sends O(token) only when the endpoint is created, and when O(auth_type) or O(header_name) changes
+        (the token goes with the credential it belongs to; the platform would otherwise keep the old one).
       - V(always) sends it on every run and so always reports a change.
     type: str
     choices: [always, on_create]

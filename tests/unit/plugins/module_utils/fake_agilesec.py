@@ -71,7 +71,7 @@ class FakePlatform(object):
                 return self.paged(list(self.endpoints.values()), request)
             if body["url"] in self.unreachable:
                 return self.failed(400, "Callback URL is not reachable: %s" % body["url"])
-            endpoint = dict((k, body[k]) for k in ("name", "url", "authType", "headerName") if k in body)
+            endpoint = dict((k, body.get(k)) for k in ("name", "url", "authType", "headerName"))
             endpoint.update(callbackId=self.new_id(), createdAt="2025-01-01T00:00:00Z", updatedAt="2025-01-01T00:00:00Z")
             self.endpoints[endpoint["callbackId"]] = endpoint
             self.stored_tokens[endpoint["callbackId"]] = body.get("token")
@@ -88,9 +88,19 @@ class FakePlatform(object):
                 return self.answer(200, {"status": "successful", "message": "Callback endpoint deleted successfully."})
             if "url" in body and body["url"] in self.unreachable:
                 return self.failed(400, "Callback URL is not reachable: %s" % body["url"])
-            if "token" in body:
-                self.stored_tokens[match.group(1)] = body.pop("token")
-            endpoint.update(body)
+            token = body.pop("token", self.stored_tokens.get(match.group(1)))
+            merged = dict(endpoint, **body)
+            # The platform's cross-field rules hold for the merged object (docs/assumptions.md).
+            if merged.get("authType") == "api_token" and not merged.get("headerName"):
+                return self.failed(400, "Missing required field: headerName.")
+            if merged.get("authType") in ("bearer", "api_token") and not token:
+                return self.failed(400, "Missing required field: token.")
+            if merged.get("authType") != "api_token":
+                merged["headerName"] = None
+            if merged.get("authType") == "none":
+                token = None
+            self.stored_tokens[match.group(1)] = token
+            endpoint.update(merged)
             return self.answer(200, endpoint)
         if path == "/v3/sensors":
             return self.paged([dict(s, sensorConfig=self.masked(s["sensorConfig"])) for s in self.sensors.values()], request)

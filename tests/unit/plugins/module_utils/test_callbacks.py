@@ -141,6 +141,62 @@ def test_switching_to_bearer_without_token_fails_before_write(agilesec, platform
     assert len(platform.writes()) == writes
 
 
+# An auth change takes effect (issue 20, item 8): the token goes with it, the diff shows what the
+# platform will hold.
+def test_switching_from_none_to_bearer_sends_the_token_given(agilesec, platform):
+    created = callbacks.ensure_endpoint(agilesec, desired_of(), None, "on_create", "present", False)
+    desired = desired_of(auth_type="bearer", token=TOKEN)
+    checked = callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", True)
+    result = callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", False)
+    assert result["changed"] is True and checked["changed"] is True
+    assert json.loads(platform.requests[-1].content) == {"authType": "bearer", "token": TOKEN}
+    assert platform.stored_tokens[created["callback_id"]] == TOKEN
+    assert result["diff"] == checked["diff"]
+    assert "token" not in result["diff"]["before"] and result["diff"]["after"]["token"] == "********"
+    assert TOKEN not in json.dumps(result)
+    again = callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", False)
+    assert again["changed"] is False
+
+
+def test_switching_from_api_token_to_bearer_replaces_the_token_and_clears_the_header(agilesec, platform):
+    first = desired_of(auth_type="api_token", header_name="X-Scan-Token", token="old-token-1234")
+    created = callbacks.ensure_endpoint(agilesec, first, "old-token-1234", "on_create", "present", False)
+    desired = desired_of(auth_type="bearer", token=TOKEN)
+    result = callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", False)
+    assert platform.stored_tokens[created["callback_id"]] == TOKEN
+    assert result["diff"]["before"]["headerName"] == "X-Scan-Token"
+    assert result["diff"]["after"]["headerName"] is None
+    assert result["diff"]["after"]["authType"] == "bearer"
+    assert result["diff"]["before"]["token"] == "(write-only, unknown)" and result["diff"]["after"]["token"] == "********"
+    assert result["endpoint"]["headerName"] is None
+
+
+def test_a_new_header_name_sends_the_token_with_it(agilesec, platform):
+    first = desired_of(auth_type="api_token", header_name="X-Scan-Token", token=TOKEN)
+    created = callbacks.ensure_endpoint(agilesec, first, TOKEN, "on_create", "present", False)
+    desired = desired_of(auth_type="api_token", header_name="X-Other-Token", token="new-token-5678")
+    result = callbacks.ensure_endpoint(agilesec, desired, "new-token-5678", "on_create", "present", False)
+    assert json.loads(platform.requests[-1].content) == {"headerName": "X-Other-Token", "token": "new-token-5678"}
+    assert platform.stored_tokens[created["callback_id"]] == "new-token-5678"
+    assert result["diff"]["after"]["headerName"] == "X-Other-Token"
+
+
+def test_same_auth_sends_no_token_with_on_create(agilesec, platform):
+    desired = desired_of(auth_type="bearer", token=TOKEN)
+    callbacks.ensure_endpoint(agilesec, desired, TOKEN, "on_create", "present", False)
+    moved = desired_of(auth_type="bearer", token="other-token-0000", url="https://hooks.example.com/moved")
+    callbacks.ensure_endpoint(agilesec, moved, "other-token-0000", "on_create", "present", False)
+    assert json.loads(platform.requests[-1].content) == {"url": "https://hooks.example.com/moved"}
+
+
+def test_switching_to_none_shows_the_token_going(agilesec, platform):
+    created = callbacks.ensure_endpoint(agilesec, desired_of(auth_type="bearer", token=TOKEN), TOKEN, "on_create", "present", False)
+    result = callbacks.ensure_endpoint(agilesec, desired_of(auth_type="none"), None, "on_create", "present", False)
+    assert json.loads(platform.requests[-1].content) == {"authType": "none"}
+    assert platform.stored_tokens[created["callback_id"]] is None
+    assert result["diff"]["before"]["token"] == "(write-only, unknown)" and "token" not in result["diff"]["after"]
+
+
 def test_unreachable_url_says_so(agilesec, platform):
     with pytest.raises(ScanopsApiError) as caught:
         callbacks.ensure_endpoint(agilesec, desired_of(url="https://down.example.com/cb"), None, "on_create", "present", False)
