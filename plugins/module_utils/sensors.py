@@ -42,6 +42,8 @@ except ImportError as _exc:  # pragma: no cover - exercised by the sanity import
 # (accessToken, clientSecret, passphrase ...) as secret too, never the other way round.
 SECRET_WORDS = ("password", "passwd", "passphrase", "token", "apikey", "secret", "privatekey")
 PRIORITIES = ("low", "medium", "high")
+# Schema keywords that relate several keys; left out when only the keys given are checked.
+_CROSS_FIELD_KEYWORDS = ("required", "dependencies", "anyOf", "not")
 UNKNOWN_SECRET = "(write-only, unknown)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -187,11 +189,12 @@ def _schema_message(error):
     return ["%s: %s" % (path, error.message)]
 
 
-def validate_config(sensor_type, config):
+def validate_config(sensor_type, config, per_key=False):
     """Validate ``config`` against the schema of a known ``sensor_type``.
 
     Returns ``(canonical type or None, warnings)``; raises InputError listing every problem
-    by field path (``config.repositoryUrl: must be an https:// URL``).
+    by field path (``config.repositoryUrl: must be an https:// URL``). ``per_key`` checks only
+    the keys given (a config merged into the platform's may leave required keys out).
     """
     canonical = sensor_schemas.canonical_type(sensor_type)
     if canonical is None:
@@ -201,7 +204,10 @@ def validate_config(sensor_type, config):
         return canonical, []
     if not HAS_JSONSCHEMA:
         raise MissingLibrary(missing_required_lib("jsonschema"))
-    validator = jsonschema.Draft7Validator(sensor_schemas.SCHEMAS[canonical])
+    schema = sensor_schemas.SCHEMAS[canonical]
+    if per_key:
+        schema = dict((key, value) for key, value in schema.items() if key not in _CROSS_FIELD_KEYWORDS)
+    validator = jsonschema.Draft7Validator(schema)
     messages = []
     for error in sorted(validator.iter_errors(config), key=lambda e: ([str(p) for p in e.absolute_path], e.validator)):
         for message in _schema_message(error):
@@ -236,7 +242,9 @@ def validate_sensor_params(params):
     if config is not None:
         desired["sensorConfig"] = config
     if sensor_type is not None and params.get("validate_config", True):
-        _canonical, more = validate_config(sensor_type, config)
+        # Merged into the platform's config, a config may leave required keys out: the whole
+        # config is checked once it is known, still before any write.
+        _canonical, more = validate_config(sensor_type, config, per_key=not params.get("purge_config"))
         warnings.extend(more)
     priority = params.get("priority")
     if priority is not None:
@@ -267,18 +275,21 @@ def validate_sensor_params(params):
 
 
 # ---------------------------------------------------------------------------------- comparison
-def _same(wanted, actual):
-    """Whether the user's value matches the platform's, looking only at what the user set.
+def _same(wanted, actual, exact=False):
+    """Whether the user's value matches the platform's, never looking at secret values.
 
-    Dicts: only the user's keys, never secret ones. Lists of scalars: order-insensitive.
+    Dicts: only the user's keys, or with ``exact`` the same keys on both sides (secret keys by
+    presence). Lists of scalars: order-insensitive.
     """
     if isinstance(wanted, dict):
         if not isinstance(actual, dict):
             return False
+        if exact and set(wanted) != set(actual):
+            return False
         for key, value in wanted.items():
-            if is_secret_key(key):
-                continue
-            if key not in actual or not _same(value, actual[key]):
+            if key not in actual:
+                return False
+            if not is_secret_key(key) and not _same(value, actual[key], exact):
                 return False
         return True
     if isinstance(wanted, list):
@@ -286,8 +297,35 @@ def _same(wanted, actual):
             return False
         if all(not isinstance(item, (dict, list)) for item in wanted + actual):
             return sorted(wanted, key=repr) == sorted(actual, key=repr)
-        return all(_same(w, a) for w, a in zip(wanted, actual))
+        return all(_same(w, a, exact) for w, a in zip(wanted, actual))
     return wanted == actual
+
+
+def _merged(stored, wanted):
+    """``stored`` with ``wanted`` laid over it, dicts key by key: keys absent from ``wanted`` are kept."""
+    merged = copy.deepcopy(stored)
+    for key, value in wanted.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not is_secret_key(key):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def plan_config(wanted, stored, purge=False, update_secrets="on_create"):
+    """``(sensorConfig to send or None, secret keys whose values it carries)`` for an existing sensor.
+
+    By default ``wanted`` is merged into the platform's config: keys it leaves out are kept
+    (stored secrets travel as the platform's own mask, which keeps them). With ``purge`` it is
+    the whole config and keys it leaves out are removed. Secret values are never compared, only
+    their presence; they are sent with any config that is sent, and on every run with
+    ``update_secrets=always``.
+    """
+    stored = stored if isinstance(stored, dict) else {}
+    secrets = sorted(key for key in wanted if is_secret_key(key))
+    if _same(wanted, stored, exact=purge) and not (update_secrets == "always" and secrets):
+        return None, []
+    return (copy.deepcopy(wanted) if purge else _merged(stored, wanted)), secrets
 
 
 def find_sensors(adapter, name):
@@ -358,9 +396,6 @@ def ensure_sensor(adapter, desired, params, check_mode):
         if str(current.get("sensorType", "")).lower() != desired["sensorType"].lower():
             raise InputError("sensor_type: sensor %r is a %s and a sensor's type can't change; remove it (state=absent) and create it again"
                              % (name, current.get("sensorType")))
-    if current is not None and "sensorType" not in desired and "sensorConfig" in desired and params.get("validate_config", True):
-        _canonical, more = validate_config(current.get("sensorType"), desired["sensorConfig"])
-        warnings.extend(more)
     if current is None:
         if "sensorType" not in desired:
             raise InputError("sensor_type: Missing required field: sensorType. (needed to create sensor %r)" % name)
@@ -378,6 +413,7 @@ def ensure_sensor(adapter, desired, params, check_mode):
 
     if current is None:
         body = dict(wanted)
+        _check_whole_config(body["sensorType"], body["sensorConfig"], params)
         result.update(changed=True, diff={"before": {}, "after": mask_sensor(_diff_view(_with_label_list(body)))})
         if check_mode:
             result["sensor"] = mask_sensor(_with_label_list(body))
@@ -412,23 +448,25 @@ def ensure_sensor(adapter, desired, params, check_mode):
             changes[field] = wanted[field]
     if "labels" in wanted and wanted["labels"] != labels_dict(current.get("labels")):
         changes["labels"] = wanted["labels"]
-    secrets_sent = False
+    sent_secrets = []
     if "sensorConfig" in wanted:
-        if not _same(wanted["sensorConfig"], current.get("sensorConfig")):
-            changes["sensorConfig"] = wanted["sensorConfig"]
-            secrets_sent = has_secrets(wanted["sensorConfig"])
-        elif params.get("update_secrets") == "always" and has_secrets(wanted["sensorConfig"]):
-            changes["sensorConfig"] = wanted["sensorConfig"]
-            secrets_sent = True
+        config, sent_secrets = plan_config(wanted["sensorConfig"], current.get("sensorConfig"),
+                                           purge=bool(params.get("purge_config")), update_secrets=params.get("update_secrets"))
+        if config is not None:
+            kept = [] if params.get("purge_config") else sorted(set(config) - set(wanted["sensorConfig"]))
+            _check_whole_config(current.get("sensorType"), config, params, kept)
+            changes["sensorConfig"] = config
     if not changes:
         return result, warnings
     before = _diff_view(mask_sensor(current))
     after_raw = dict(_diff_view(current))
     after_raw.update(_with_label_list(changes))
     after = mask_sensor(after_raw)
-    if secrets_sent and isinstance(current.get("sensorConfig"), dict):
-        # The stored secrets can't be read; say so rather than show two equal masks.
-        before["sensorConfig"] = mask_config(current["sensorConfig"], UNKNOWN_SECRET)
+    stored_config = current.get("sensorConfig")
+    if sent_secrets and isinstance(stored_config, dict):
+        # A stored secret that is replaced can't be read; say so rather than show two equal masks.
+        before["sensorConfig"] = dict(before["sensorConfig"], **dict((key, UNKNOWN_SECRET) for key in sent_secrets
+                                                                     if key in stored_config))
     result.update(changed=True, diff={"before": before, "after": after})
     if check_mode:
         merged = dict(current)
@@ -441,6 +479,19 @@ def ensure_sensor(adapter, desired, params, check_mode):
         updated.update(_with_label_list(changes))
     result["sensor"] = mask_sensor(updated)
     return result, warnings
+
+
+def _check_whole_config(sensor_type, config, params, kept=()):
+    """Check the config about to be sent against its type's schema (all keys, cross-field rules too)."""
+    if not params.get("validate_config", True) or sensor_schemas.canonical_type(sensor_type) is None:
+        return
+    try:
+        validate_config(sensor_type, config)
+    except InputError as err:
+        if not kept:
+            raise
+        raise InputError("%s (checked on config merged into the platform's, which keeps %s; purge_config=true replaces the stored config)"
+                         % (err.message, ", ".join(kept)))
 
 
 def _with_label_list(fields):

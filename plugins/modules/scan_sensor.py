@@ -59,8 +59,21 @@ options:
         C(Keyfactor Command Sensor): C(url), C(username), C(password), C(domain)."
       - Values under keys that look secret (C(password), C(token), C(apiKey), C(secret), C(privateKey) and look-alikes
         such as C(accessToken)) are hidden from logs, results and diffs, and never compared; see O(update_secrets).
-      - Only the keys set here are compared. When anything differs, the whole O(config) is sent, its secrets included.
+      - "O(config) is merged into the platform's C(sensorConfig): keys left out here keep their stored values (stored
+        secrets included), nested dictionaries key by key. Only the keys set here are compared; when one differs, the
+        merged configuration is sent, with the secret values set here. With O(purge_config=true) O(config) is the whole
+        configuration instead."
+      - The merged (or, with O(purge_config), the given) configuration must pass the schema of the type before it is sent;
+        a merge that combines a stored key with a new one the schema forbids together (a stored C(token) with a new
+        C(password)) fails and says O(purge_config) replaces the stored configuration.
     type: dict
+  purge_config:
+    description:
+      - V(true) makes O(config) the whole configuration; keys on the platform that are not in O(config) are removed,
+        and finding such a key is a change. Secret keys count by presence (their values can't be read).
+      - V(false) keeps the keys O(config) leaves out.
+    type: bool
+    default: false
   validate_config:
     description:
       - Check O(config) against the collection's schema before sending it. Turn off when the platform
@@ -93,8 +106,10 @@ options:
     type: dict
   update_secrets:
     description:
-      - The secret values in O(config) can't be read back. V(on_create) sends them when the sensor is created
-        or when another part of O(config) changed; V(always) sends O(config) on every run and so always reports a change.
+      - The secret values in O(config) can't be read back, so they are never compared; a secret key the platform does
+        not hold at all is a difference, though. V(on_create) sends them when the sensor is created or when the
+        configuration is sent anyway (another key differs); V(always) sends the configuration on every run and so always
+        reports a change.
     type: str
     choices: [always, on_create]
     default: on_create
@@ -139,13 +154,21 @@ EXAMPLES = r'''
     msg: "{{ sensor.execution_id }}"
   when: sensor.execution_id is not none
 
-- name: Re-send the Git token on every run (after a rotation)
+- name: Scan one more branch; the stored URL and credentials are kept
+  scanops.security.scan_sensor:
+    provider: agilesec
+    name: payments-api-git
+    config:
+      branches: [main, release, develop]
+
+- name: Switch to a token (config is the whole configuration) and re-send it on every run, after a rotation
   scanops.security.scan_sensor:
     provider: agilesec
     name: payments-api-git
     config:
       repositoryUrl: https://git.example.com/payments/api.git
       token: "{{ vault_git_token }}"
+    purge_config: true
     update_secrets: always
 
 - name: Remove the sensor
@@ -204,6 +227,7 @@ def main():
         sensor_type=dict(type="str"),
         config=dict(type="dict"),
         validate_config=dict(type="bool", default=True),
+        purge_config=dict(type="bool", default=False),
         priority=dict(type="str", choices=["low", "medium", "high"]),
         callback=dict(type="str"),
         incremental_scan=dict(type="bool"),

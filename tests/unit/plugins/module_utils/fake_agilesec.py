@@ -119,6 +119,11 @@ class FakePlatform(object):
                 del self.sensors[match.group(1)]
                 return self.answer(200, {"status": "successful", "message": "Sensor deleted successfully."})
             if method == "PUT":
+                if "sensorConfig" in body:
+                    # PUT replaces sensorConfig; a masked secret sent back keeps the stored value.
+                    stored = sensor["sensorConfig"]
+                    body["sensorConfig"] = dict((k, stored[k] if v == "********" and k in stored else v)
+                                                for k, v in body["sensorConfig"].items())
                 sensor.update(body)
             return self.answer(200, dict(sensor, sensorConfig=self.masked(sensor["sensorConfig"])))
         match = re.match(r"^(?:/api/v1)?/organizations/(\w+)/webhooks(?:/(\w+))?$", path)

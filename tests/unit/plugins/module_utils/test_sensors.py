@@ -24,7 +24,7 @@ GIT = {"repositoryUrl": "https://git.example.com/team/app.git", "branches": ["ma
 def params(**overrides):
     base = dict(provider="agilesec", name="app-git", sensor_type="GIT Sensor", config=dict(GIT), validate_config=True,
                 priority=None, callback=None, incremental_scan=None, auto_resolution_interval=None, labels=None,
-                update_secrets="on_create", state="present")
+                update_secrets="on_create", purge_config=False, state="present")
     base.update(overrides)
     return base
 
@@ -196,6 +196,72 @@ def test_secret_only_change_follows_update_secrets(adapter, platform):
     assert forced["changed"] is True
     assert platform.sensors[created["sensor_id"]]["sensorConfig"]["password"] == "new-pass-44556677"
     assert "new-pass-44556677" not in json.dumps(forced)
+
+
+# One config model (issue 20, item 9): keys absent from config are kept, unless purge_config says
+# config is the whole truth; secrets are compared by presence, their values stay write-only.
+def stored_config(platform, sensor_id):
+    return platform.sensors[sensor_id]["sensorConfig"]
+
+
+def test_keys_left_out_of_config_are_kept(adapter, platform):
+    created = ensure(adapter, config=dict(GIT, incremental=True))[0]
+    partial = {"branches": ["main", "dev"]}
+    checked = ensure(adapter, check_mode=True, sensor_type=None, config=partial)[0]
+    result = ensure(adapter, sensor_type=None, config=partial)[0]
+    assert result["changed"] is True and checked["changed"] is True
+    assert stored_config(platform, created["sensor_id"]) == dict(GIT, incremental=True, branches=["main", "dev"])
+    sent = json.loads(platform.requests[-1].content)["sensorConfig"]
+    assert sent["password"] == "********"  # the mask keeps the stored value; the secret itself is not sent
+    assert result["diff"] == checked["diff"]
+    assert result["diff"]["after"]["sensorConfig"] == dict(GIT, incremental=True, branches=["main", "dev"], password="********")
+    assert PASSWORD not in json.dumps(result)
+    again = ensure(adapter, sensor_type=None, config=partial)[0]
+    assert again["changed"] is False
+
+
+def test_purge_config_removes_keys_left_out_and_detects_them(adapter, platform):
+    created = ensure(adapter, config=dict(GIT, incremental=True))[0]
+    merged = ensure(adapter, config=dict(GIT))[0]
+    assert merged["changed"] is False
+    checked = ensure(adapter, check_mode=True, config=dict(GIT), purge_config=True)[0]
+    purged = ensure(adapter, config=dict(GIT), purge_config=True)[0]
+    assert checked["changed"] is True and purged["changed"] is True
+    assert stored_config(platform, created["sensor_id"]) == GIT
+    assert "incremental" in purged["diff"]["before"]["sensorConfig"] and "incremental" not in purged["diff"]["after"]["sensorConfig"]
+    assert ensure(adapter, config=dict(GIT), purge_config=True)[0]["changed"] is False
+
+
+def test_purge_config_drops_a_stored_secret_left_out(adapter, platform):
+    created = ensure(adapter)[0]
+    public = {"repositoryUrl": GIT["repositoryUrl"], "branches": GIT["branches"]}
+    result = ensure(adapter, config=public, purge_config=True)[0]
+    assert result["changed"] is True
+    assert stored_config(platform, created["sensor_id"]) == public
+    assert result["diff"]["before"]["sensorConfig"]["password"] == "********"
+    assert "password" not in result["diff"]["after"]["sensorConfig"]
+
+
+def test_a_secret_the_platform_lacks_is_a_change(adapter, platform):
+    public = {"repositoryUrl": GIT["repositoryUrl"]}
+    created = ensure(adapter, config=public)[0]
+    result = ensure(adapter, config=dict(public, token=TOKEN))[0]
+    assert result["changed"] is True
+    assert stored_config(platform, created["sensor_id"]) == dict(public, token=TOKEN)
+    assert result["diff"]["after"]["sensorConfig"]["token"] == "********" and "token" not in result["diff"]["before"]["sensorConfig"]
+    assert ensure(adapter, config=dict(public, token=TOKEN))[0]["changed"] is False
+
+
+def test_a_merged_config_is_checked_whole_and_the_error_says_so(adapter, platform):
+    ensure(adapter, config={"repositoryUrl": GIT["repositoryUrl"], "token": TOKEN})
+    writes = len(platform.writes())
+    with pytest.raises(InputError) as caught:
+        ensure(adapter, config=dict(GIT))
+    assert "use either username and password or one token" in caught.value.message
+    assert "purge_config" in caught.value.message
+    assert len(platform.writes()) == writes
+    replaced = ensure(adapter, config=dict(GIT), purge_config=True)[0]
+    assert replaced["changed"] is True
 
 
 def test_type_cannot_change(adapter, platform):
