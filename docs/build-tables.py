@@ -8,6 +8,8 @@
 Each table sits between ``<!-- BEGIN GENERATED: <name> ... -->`` and ``<!-- END GENERATED: <name> -->``
 in its file; everything outside the markers is hand-written.
 
+* ``provider-matrix`` and ``provider-calls`` in docs/providers.md: the adapters' ``CALLS``, ``NO_CALL``
+  and ``FACTS`` (plugins/module_utils/providers/, format in docs/developing.md);
 * ``documented-only`` in docs/emulator.md: the tables of tests/emulator/scanops_emulator/documented.py.
 """
 
@@ -21,9 +23,6 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENDOR_TITLES = {"cloudgeni": "CloudGeni", "kolega": "Kolega", "agilesec": "AgileSec", "harborguard": "HarborGuard",
                  "penaxtra": "Penaxtra"}
-# docs/assumptions.md section heading of each provider (the adapters' DISPLAY_NAME).
-SECTIONS = {"cloudgeni": "CloudGeni", "kolega": "Kolega DevSec", "agilesec": "Keyfactor AgileSec", "harborguard": "HarborGuard",
-            "penaxtra": "Penaxtra"}
 
 
 def anchor(heading):
@@ -36,7 +35,8 @@ def assumption_link(vendor, row, prefix="assumptions.md"):
     """``[<row>](assumptions.md#<provider section>)``: the row lives in that provider's table."""
     if not row:
         return "-"
-    return "[%s](%s#%s)" % (row, prefix, anchor("%s (%s)" % (SECTIONS[vendor], vendor)))
+    section = dict((cls.NAME, cls.DISPLAY_NAME) for cls in adapters())[vendor]
+    return "[%s](%s#%s)" % (row, prefix, anchor("%s (%s)" % (section, vendor)))
 
 
 def emulator_tables():
@@ -54,7 +54,85 @@ def emulator_tables():
     return "\n".join(lines)
 
 
+def adapters():
+    from ansible_collections.scanops.security.plugins.module_utils.providers import ADAPTERS, PROVIDERS  # pylint: disable=import-outside-toplevel
+    return [ADAPTERS[name] for name in PROVIDERS]
+
+
+def assumed_part(call):
+    """What of a documented call is assumed, in words."""
+    parts = []
+    if call.assumed_fields:
+        parts.append("the body field names (%s)" % ", ".join("`%s`" % field for field in call.assumed_fields))
+    for field, values in sorted(call.assumed_values.items()):
+        parts.append("the `%s` values %s" % (field, ", ".join("`%s`" % value for value in values)))
+    for param in call.assumed_params:
+        parts.append("what `%s` matches" % param)
+    if call.assumed_answer:
+        parts.append("the answer's shape")
+    return "; ".join(parts)
+
+
+def call_cell(adapter, call):
+    request = "`%s %s`" % (call.method, call.path)
+    link = assumption_link(adapter.NAME, call.assumption) if call.assumption else None
+    if not call.documented:
+        text = "**assumed**: %s (%s)" % (request, link)
+    elif call.has_assumption:
+        text = "documented: %s; assumed: %s (%s)" % (request, assumed_part(call), link)
+    else:
+        text = "documented: %s" % request
+    if call.note:
+        text += ", %s" % call.note
+    return text
+
+
+def provider_matrix():
+    from ansible_collections.scanops.security.plugins.module_utils.providers.calls import OPERATIONS  # pylint: disable=import-outside-toplevel
+    classes = adapters()
+    header = "| operation (modules) | %s |" % " | ".join("%s (`%s`)" % (cls.DISPLAY_NAME, cls.NAME) for cls in classes)
+    lines = [header, "|---" * (len(classes) + 1) + "|"]
+
+    def fact_row(row, title):
+        cells = []
+        for cls in classes:
+            documented, text = dict((name, (documented, text)) for name, documented, text in cls.FACTS)[row]
+            cells.append("%s: %s" % ("documented" if documented else "**assumed**", text))
+        lines.append("| %s | %s |" % (title, " | ".join(cells)))
+
+    fact_row("authentication", "authentication (all)")
+    for key, title, modules in OPERATIONS:
+        cells = []
+        for cls in classes:
+            calls = [call for call in cls.CALLS if key in call.operations]
+            cells.append("<br>".join(call_cell(cls, call) for call in calls) if calls else cls.NO_CALL[key])
+        used_by = ", ".join("`%s`" % module if " " not in module else module for module in modules)
+        lines.append("| %s (%s) | %s |" % (title, used_by, " | ".join(cells)))
+    fact_row("rate limits (client-side pacing)", "rate limits (client-side pacing)")
+    fact_row("pagination", "pagination")
+    return "\n".join(lines)
+
+
+def provider_calls():
+    lines = ["| provider | adapter method | request | documented / assumed | assumption | sent by |", "|---|---|---|---|---|---|"]
+    for cls in adapters():
+        for call in cls.CALLS:
+            if not call.documented:
+                kind = "**assumed**"
+            elif call.has_assumption:
+                kind = "documented; assumed: %s" % assumed_part(call)
+            else:
+                kind = "documented"
+            lines.append("| %s | `%s` | `%s %s` | %s | %s | %s |" % (
+                cls.DISPLAY_NAME, call.name, call.method, call.path, kind,
+                assumption_link(cls.NAME, call.assumption) if call.assumption else "-",
+                ", ".join("`%s`" % module for module in call.modules) or "no module yet"))
+    return "\n".join(lines)
+
+
 TARGETS = (
+    ("provider-matrix", os.path.join("docs", "providers.md"), provider_matrix),
+    ("provider-calls", os.path.join("docs", "providers.md"), provider_calls),
     ("documented-only", os.path.join("docs", "emulator.md"), emulator_tables),
 )
 

@@ -20,7 +20,8 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_page_size_total
-from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, seg
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import Call
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 PAGE_SIZE = 100
@@ -37,6 +38,10 @@ VOCABULARY = Vocabulary(
 )
 
 
+SENSORS_ROW = "Get / update / delete a sensor"
+CALLBACKS_ROW = "Callback endpoints"
+
+
 class AgileSecAdapter(ProviderAdapter):
     """Keyfactor AgileSec; ``isg-api-token: <token>``."""
 
@@ -48,6 +53,47 @@ class AgileSecAdapter(ProviderAdapter):
     MIN_POLL_INTERVAL = 5.0
     RATE_LIMITS = {"read": (5.0, 5), "write": (5.0, 5)}
     VOCABULARY = VOCABULARY
+    # The page's header table marks content-type as required on every call, GETs included.
+    REQUIRED_HEADERS = {"content-type": "application/json"}
+
+    CALLS = (
+        Call("create_sensor_and_scan", "POST", "/v3/scan/create", ("sensors",), ("scan_sensor",),
+             note="creates the sensor and runs it"),
+        Call("execute_sensor", "POST", "/v3/scan/execute", ("trigger_scan",), ("scan_run",)),
+        Call("get_execution", "GET", "/v3/scan/{executionId}", ("poll_scan", "scan_history"), ("scan_run", "scan_info"),
+             note="the states before successful/failed are an assumption (Execution states)"),
+        Call("list_sensors", "GET", "/v3/sensors", ("resolve_target", "sensors"),
+             ("scan_run", "scan_info", "scan_sensor", "scan_sensor_info"), documented=False, assumption="List sensors",
+             note="only for a sensor given by name; a 24-hex sensor id is used as is"),
+        Call("get_sensor", "GET", "/v3/sensors/{sensorId}", ("resolve_target", "scan_history", "sensors"),
+             ("scan_run", "scan_info", "scan_sensor"), documented=False, assumption=SENSORS_ROW, absent=("Sensor not found.",),
+             note="its lastExecutionId is the only earlier execution; without it none is adopted or reused"),
+        Call("update_sensor", "PUT", "/v3/sensors/{sensorId}", ("sensors",), ("scan_sensor",), documented=False,
+             assumption=SENSORS_ROW, absent=("Sensor not found.", "callbackId not found.")),
+        Call("delete_sensor", "DELETE", "/v3/sensors/{sensorId}", ("sensors",), ("scan_sensor",), documented=False,
+             assumption=SENSORS_ROW, absent=("Sensor not found.",)),
+        Call("list_callback_endpoints", "GET", "/v3/callback-endpoints", ("callbacks", "sensors"),
+             ("callback_endpoint", "callback_endpoint_info", "scan_sensor"), documented=False, assumption=CALLBACKS_ROW,
+             note="a sensor's callback given by name; a 24-hex Callback ID is used as is"),
+        Call("get_callback_endpoint", "GET", "/v3/callback-endpoints/{callbackId}", ("callbacks",), (), documented=False,
+             assumption=CALLBACKS_ROW, absent=("callbackId not found.",)),
+        Call("create_callback_endpoint", "POST", "/v3/callback-endpoints", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=CALLBACKS_ROW),
+        Call("update_callback_endpoint", "PUT", "/v3/callback-endpoints/{callbackId}", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=CALLBACKS_ROW, absent=("callbackId not found.",)),
+        Call("delete_callback_endpoint", "DELETE", "/v3/callback-endpoints/{callbackId}", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=CALLBACKS_ROW, absent=("callbackId not found.",)),
+    )
+    NO_CALL = {
+        "scan_results": "none: executions carry no counts; findings live in the platform's search store, not in the scan API",
+        "list_findings": "none: findings live in the platform's search store, not in the scan API",
+        "set_finding_status": "not available: findings carry no triage status",
+    }
+    FACTS = (
+        ("authentication", True, "`isg-api-token`, and `content-type: application/json` on every call"),
+        ("rate limits (client-side pacing)", False, "5 a second (Rate limits)"),
+        ("pagination", False, "`page`/`pageSize`, `total` (List sensors)"),
+    )
 
     def auth_headers(self):
         return {"isg-api-token": self.api_key}
@@ -70,44 +116,44 @@ class AgileSecAdapter(ProviderAdapter):
         optional = (("priority", priority), ("callbackId", callback_id), ("incrementalScan", incremental_scan),
                     ("autoResolutionInterval", auto_resolution_interval), ("labels", labels_list(labels)))
         body.update(dict((k, v) for k, v in optional if v is not None))
-        return self.client.request("POST", "/v3/scan/create", json_body=body)
+        return self.call("create_sensor_and_scan", json_body=body)
 
     def execute_sensor(self, sensor_id):
         """Run an existing sensor; answers ``{executionId, status, message}``."""
-        return self.client.request("POST", "/v3/scan/execute", json_body={"sensorId": sensor_id})
+        return self.call("execute_sensor", json_body={"sensorId": sensor_id})
 
     def get_execution(self, execution_id):
         """Execution status ``{sensorId, executionId, status, message, ranBy, ranAt, labels}``."""
-        return self._get("/v3/scan/%s" % seg(execution_id))
+        return self.call("get_execution", executionId=execution_id)
 
     # -- sensors (ASSUMED) ---------------------------------------------------------------------------
     def list_sensors(self, name=None):
         """Sensors, optionally only the one with this exact name."""
-        return list(iter_page_size_total(self.client, "/v3/sensors", {"name": name}, page_size=PAGE_SIZE))
+        return list(self.iter_call("list_sensors", iter_page_size_total, {"name": name}, page_size=PAGE_SIZE))
 
     def get_sensor(self, sensor_id):
         """One sensor (secret values in ``sensorConfig`` come back as ``********``)."""
-        return self._get("/v3/sensors/%s" % seg(sensor_id))
+        return self.call("get_sensor", sensorId=sensor_id)
 
     def update_sensor(self, sensor_id, **fields):
         """PUT any create field except ``sensorType`` (camelCase keys, e.g. ``sensorConfig``)."""
         if "labels" in fields:
             fields["labels"] = labels_list(fields["labels"])
         body = dict((k, v) for k, v in fields.items() if v is not None)
-        return self.client.request("PUT", "/v3/sensors/%s" % seg(sensor_id), json_body=body)
+        return self.call("update_sensor", json_body=body, sensorId=sensor_id)
 
     def delete_sensor(self, sensor_id):
         """Delete a sensor."""
-        return self.client.request("DELETE", "/v3/sensors/%s" % seg(sensor_id))
+        return self.call("delete_sensor", sensorId=sensor_id)
 
     # -- callback endpoints (ASSUMED) ----------------------------------------------------------------
     def list_callback_endpoints(self, name=None):
         """Callback endpoints, optionally only the one with this exact name."""
-        return list(iter_page_size_total(self.client, "/v3/callback-endpoints", {"name": name}, page_size=PAGE_SIZE))
+        return list(self.iter_call("list_callback_endpoints", iter_page_size_total, {"name": name}, page_size=PAGE_SIZE))
 
     def get_callback_endpoint(self, callback_id):
         """One callback endpoint (never includes the token)."""
-        return self._get("/v3/callback-endpoints/%s" % seg(callback_id))
+        return self.call("get_callback_endpoint", callbackId=callback_id)
 
     def create_callback_endpoint(self, name, url, auth_type="none", header_name=None, token=None):
         """Register an endpoint (POST, not retried blindly); the platform calls the URL first."""
@@ -117,17 +163,17 @@ class AgileSecAdapter(ProviderAdapter):
             body["headerName"] = header_name
         if token is not None:
             body["token"] = token
-        return self.client.request("POST", "/v3/callback-endpoints", json_body=body)
+        return self.call("create_callback_endpoint", json_body=body)
 
     def update_callback_endpoint(self, callback_id, **fields):
         """PUT any of ``name``, ``url``, ``authType``, ``headerName``, ``token``."""
         self.client.add_secret(fields.get("token"))
         body = dict((k, v) for k, v in fields.items() if v is not None)
-        return self.client.request("PUT", "/v3/callback-endpoints/%s" % seg(callback_id), json_body=body)
+        return self.call("update_callback_endpoint", json_body=body, callbackId=callback_id)
 
     def delete_callback_endpoint(self, callback_id):
         """Delete a callback endpoint."""
-        return self.client.request("DELETE", "/v3/callback-endpoints/%s" % seg(callback_id))
+        return self.call("delete_callback_endpoint", callbackId=callback_id)
 
     # -- normalizers -----------------------------------------------------------------------------------
     def normalize_scan(self, raw, target=None, counts=None):

@@ -22,6 +22,7 @@ import re
 
 from ansible_collections.scanops.security.plugins.module_utils.client import ApiClient, quote_segment
 from ansible_collections.scanops.security.plugins.module_utils.errors import VocabularyError
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import CallRequester, assumed_call_error
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     SEVERITIES,
@@ -107,6 +108,16 @@ class ProviderAdapter(object):
     # False when the vendor documents a burst larger than the X-RateLimit-Limit it sends.
     LIMIT_HEADER_CAPS_BURST = True
     VOCABULARY = None
+    # Every request this adapter can make (providers/calls.py); endpoint methods send them with
+    # call()/iter_call(), so this declaration is what the code does and what the docs show.
+    CALLS = ()
+    # operation key -> why this provider has no call for it (shown in the provider matrix).
+    NO_CALL = {}
+    # Matrix rows that are not requests: ``(row, documented, text)`` for authentication, rate
+    # limits and pagination (an assumed one names its docs/assumptions.md row in the text).
+    FACTS = ()
+    # Headers the vendor requires on every request besides the credential.
+    REQUIRED_HEADERS = {}
 
     def __init__(self, api_key, api_url=None, organization=None, auth_scheme=None, rate_limit=None, **client_options):
         self.api_key = api_key
@@ -114,6 +125,8 @@ class ProviderAdapter(object):
         self.organization = organization
         self.auth_scheme = auth_scheme or "bearer"
         self.vocabulary = self.VOCABULARY
+        if self.REQUIRED_HEADERS:
+            client_options["extra_headers"] = dict(self.REQUIRED_HEADERS, **(client_options.get("extra_headers") or {}))
         self.client = ApiClient(
             self.api_url,
             provider=self.NAME,
@@ -167,9 +180,35 @@ class ProviderAdapter(object):
             limiters[rate_class] = TokenBucket(rate, burst, **kwargs)
         return limiters
 
-    # -- helpers for the endpoint methods --------------------------------------------------------
-    def _get(self, path, params=None, rate_class=None):
-        return self.client.request("GET", path, params=params, rate_class=rate_class)
+    # -- declared calls ----------------------------------------------------------------------------
+    @classmethod
+    def declared(cls, name):
+        """The ``Call`` named ``name`` in ``CALLS``."""
+        for call in cls.CALLS:
+            if call.name == name:
+                return call
+        raise KeyError("%s declares no call %r" % (cls.__name__, name))
+
+    def call(self, name, params=None, json_body=None, rate_class=None, **path_values):
+        """Send the declared call ``name``; placeholders of its path come from ``path_values``.
+
+        Raises AssumedCallError when the vendor answers an assumed call (or an assumed field or
+        value) as if it did not exist, else what the client raises.
+        """
+        call = self.declared(name)
+        requester = CallRequester(self, call)
+        return requester.request(call.method, call.expand(seg, **path_values), params=params, json_body=json_body,
+                                 rate_class=rate_class)
+
+    def iter_call(self, name, walker, params=None, rate_class=None, path_values=None, **walker_options):
+        """Walk every page of the declared GET ``name`` with a pagination ``walker``."""
+        call = self.declared(name)
+        return walker(CallRequester(self, call), call.expand(seg, **(path_values or {})), params, rate_class=rate_class,
+                      **walker_options)
+
+    def assumed_call_error(self, call, err, json_body=None):
+        """The AssumedCallError ``err`` stands for, or None (see providers/calls.py)."""
+        return assumed_call_error(call, err, json_body, self.DISPLAY_NAME, self.DISPLAY_NAME, self.api_url)
 
     def vendor_finding_status(self, status):
         """Vendor word for a finding status given in either vocabulary (raises VocabularyError)."""

@@ -19,14 +19,15 @@ __metaclass__ = type
 
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_offset_limit
-from ansible_collections.scanops.security.plugins.module_utils.providers.base import (
-    ProviderAdapter,
-    seg,
-    sliding_window,
-)
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, sliding_window
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import Call
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 PAGE_SIZE = 100
+REPO = "/organizations/{orgId}/repositories/{repoId}"
+FINDING_ROW = "Update a finding's status"
+WEBHOOK_ROW = "Webhook registration"
+SCANS_AND_FINDINGS = ("scan_run", "scan_info", "finding_info", "finding_status")
 
 VOCABULARY = Vocabulary(
     "cloudgeni",
@@ -56,6 +57,38 @@ class CloudGeniAdapter(ProviderAdapter):
     }
     VOCABULARY = VOCABULARY
 
+    CALLS = (
+        Call("list_repositories", "GET", "/organizations/{orgId}/repositories", ("resolve_target",), SCANS_AND_FINDINGS,
+             note="matched by id, full name or unique name"),
+        Call("trigger_scan", "POST", REPO + "/scans", ("trigger_scan",), ("scan_run",), note="a 409 names the running scan"),
+        Call("get_scan", "GET", REPO + "/scans/{scanId}", ("poll_scan", "scan_results"), ("scan_run", "scan_info"),
+             note="`summary` counts"),
+        Call("list_scans", "GET", REPO + "/scans", ("scan_history",), ("scan_run", "scan_info")),
+        Call("list_findings", "GET", REPO + "/scans/{scanId}/findings", ("list_findings", "scan_results"),
+             ("scan_run", "finding_info", "finding_status"),
+             note="for the gate only with an ignore list, reports or return_findings"),
+        Call("update_finding_status", "PATCH", REPO + "/scans/{scanId}/findings/{findingId}", ("set_finding_status",),
+             ("finding_status",), documented=False, assumption=FINDING_ROW, absent=("Finding not found",),
+             note="open / resolved / suppressed"),
+        Call("list_webhooks", "GET", "/organizations/{orgId}/webhooks", ("callbacks",),
+             ("callback_endpoint", "callback_endpoint_info"), documented=False, assumption=WEBHOOK_ROW),
+        Call("get_webhook", "GET", "/organizations/{orgId}/webhooks/{webhookId}", (), (), documented=False,
+             assumption=WEBHOOK_ROW, absent=("Webhook not found",)),
+        Call("create_webhook", "POST", "/organizations/{orgId}/webhooks", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=WEBHOOK_ROW),
+        Call("update_webhook", "PATCH", "/organizations/{orgId}/webhooks/{webhookId}", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=WEBHOOK_ROW, absent=("Webhook not found",)),
+        Call("delete_webhook", "DELETE", "/organizations/{orgId}/webhooks/{webhookId}", ("callbacks",), ("callback_endpoint",),
+             documented=False, assumption=WEBHOOK_ROW, absent=("Webhook not found",)),
+    )
+    NO_CALL = {"sensors": "n/a"}
+    FACTS = (
+        ("authentication", True, "`X-CLOUDGENI-API-KEY`"),
+        ("rate limits (client-side pacing)", True, "10 triggers, 60 status and 30 findings calls a minute; the wait a 429 "
+                                                   "carries in `details.retryAfterSeconds` is an assumption (Rate-limit headers)"),
+        ("pagination", True, "`limit`/`offset`, `pagination.total`"),
+    )
+
     def auth_headers(self):
         return {"X-CLOUDGENI-API-KEY": self.api_key}
 
@@ -72,16 +105,13 @@ class CloudGeniAdapter(ProviderAdapter):
     def _org(self):
         if not self.organization:
             raise ScanopsError("CloudGeni needs the organization id: set the organization option or CLOUDGENI_ORG_ID")
-        return "/organizations/%s" % seg(self.organization)
-
-    def _repo(self, repo_id):
-        return "%s/repositories/%s" % (self._org(), seg(repo_id))
+        return self.organization
 
     # -- repositories -----------------------------------------------------------------------------
     def list_repositories(self, git_provider=None):
         """All repositories of the organization (optionally one git provider: github, gitlab, azure-devops)."""
-        return list(iter_offset_limit(self.client, "%s/repositories" % self._org(),
-                                      {"provider": git_provider}, limit=PAGE_SIZE))
+        return list(self.iter_call("list_repositories", iter_offset_limit, {"provider": git_provider}, limit=PAGE_SIZE,
+                                   path_values={"orgId": self._org()}))
 
     # -- scans ----------------------------------------------------------------------------------
     def trigger_scan(self, repo_id, branch=None, commit=None, scan_type=None):
@@ -91,46 +121,43 @@ class CloudGeniAdapter(ProviderAdapter):
         ``err.details["existingScanId"]``.
         """
         body = dict((k, v) for k, v in (("branch", branch), ("commit", commit), ("type", scan_type)) if v)
-        return self.client.request("POST", "%s/scans" % self._repo(repo_id), json_body=body, rate_class="trigger")
+        return self.call("trigger_scan", json_body=body, rate_class="trigger", orgId=self._org(), repoId=repo_id)
 
     def get_scan(self, repo_id, scan_id):
         """One scan with its ``summary`` counts once completed."""
-        return self._get("%s/scans/%s" % (self._repo(repo_id), seg(scan_id)), rate_class="status")
+        return self.call("get_scan", rate_class="status", orgId=self._org(), repoId=repo_id, scanId=scan_id)
 
     def list_scans(self, repo_id, status=None, branch=None):
         """Scan history of a repository; ``status`` takes the normalized or CloudGeni word."""
         params = {"status": status.lower() if status else None, "branch": branch}
-        return list(iter_offset_limit(self.client, "%s/scans" % self._repo(repo_id), params,
-                                      limit=PAGE_SIZE, rate_class="status"))
+        return list(self.iter_call("list_scans", iter_offset_limit, params, limit=PAGE_SIZE, rate_class="status",
+                                   path_values={"orgId": self._org(), "repoId": repo_id}))
 
     # -- findings -------------------------------------------------------------------------------
     def list_findings(self, repo_id, scan_id, severity=None, status=None):
         """Findings of one scan, filtered server-side by severity and/or finding status."""
-        params = {"severity": self.severity_filter(severity) if severity else None,
-                  "status": self.vendor_finding_status(status) if status else None}
-        return list(iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
-                                      params, limit=PAGE_SIZE, rate_class="findings"))
+        return list(self.iter_findings(repo_id, scan_id, severity=severity, status=status))
 
     def iter_findings(self, repo_id, scan_id, severity=None, status=None):
         """``list_findings`` one page at a time, for callers that may stop early."""
         params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None}
-        return iter_offset_limit(self.client, "%s/scans/%s/findings" % (self._repo(repo_id), seg(scan_id)),
-                                 params, limit=PAGE_SIZE, rate_class="findings")
+        return self.iter_call("list_findings", iter_offset_limit, params, limit=PAGE_SIZE, rate_class="findings",
+                              path_values={"orgId": self._org(), "repoId": repo_id, "scanId": scan_id})
 
     def update_finding_status(self, repo_id, scan_id, finding_id, status):
         """ASSUMED endpoint: PATCH the finding's status (open, resolved, ignored=suppressed)."""
-        path = "%s/scans/%s/findings/%s" % (self._repo(repo_id), seg(scan_id), seg(finding_id))
-        return self.client.request("PATCH", path, json_body={"status": self.vendor_finding_status(status)})
+        return self.call("update_finding_status", json_body={"status": self.vendor_finding_status(status)},
+                         orgId=self._org(), repoId=repo_id, scanId=scan_id, findingId=finding_id)
 
     # -- webhooks (ASSUMED) ------------------------------------------------------------------------
     def list_webhooks(self):
         """All registered webhooks."""
-        return list(iter_offset_limit(self.client, "%s/webhooks" % self._org(), limit=PAGE_SIZE))
+        return list(self.iter_call("list_webhooks", iter_offset_limit, limit=PAGE_SIZE, path_values={"orgId": self._org()}))
 
     def get_webhook(self, webhook_id):
         """One webhook."""
-        return self._get("%s/webhooks/%s" % (self._org(), seg(webhook_id)))
+        return self.call("get_webhook", orgId=self._org(), webhookId=webhook_id)
 
     def create_webhook(self, url, events=None, secret=None, active=True):
         """Register a webhook (POST, not retried blindly). The secret is write-only."""
@@ -138,17 +165,17 @@ class CloudGeniAdapter(ProviderAdapter):
         body = {"url": url, "events": list(events or ["scan.completed"]), "active": bool(active)}
         if secret:
             body["secret"] = secret
-        return self.client.request("POST", "%s/webhooks" % self._org(), json_body=body)
+        return self.call("create_webhook", json_body=body, orgId=self._org())
 
     def update_webhook(self, webhook_id, **fields):
         """PATCH any of ``url``, ``events``, ``secret``, ``active``."""
         self.client.add_secret(fields.get("secret"))
         body = dict((k, v) for k, v in fields.items() if v is not None)
-        return self.client.request("PATCH", "%s/webhooks/%s" % (self._org(), seg(webhook_id)), json_body=body)
+        return self.call("update_webhook", json_body=body, orgId=self._org(), webhookId=webhook_id)
 
     def delete_webhook(self, webhook_id):
         """Delete a webhook (answers 204)."""
-        return self.client.request("DELETE", "%s/webhooks/%s" % (self._org(), seg(webhook_id)))
+        return self.call("delete_webhook", orgId=self._org(), webhookId=webhook_id)
 
     # -- normalizers --------------------------------------------------------------------------------
     def normalize_scan(self, raw, target=None, counts=None):

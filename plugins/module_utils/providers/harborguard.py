@@ -26,10 +26,13 @@ from ansible_collections.scanops.security.plugins.module_utils.providers.base im
     sliding_window,
     unwrap,
 )
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import Call
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 PAGE_SIZE = 200
 AUTH_SCHEMES = ("bearer", "x_api_key")
+SEARCH_ROW = "Finding the scans of an image"
+BODIES_ROW = "Status and delete bodies"
 SCANNERS = ("trivy", "grype", "syft", "dive", "dockle", "osv")
 
 VOCABULARY = Vocabulary(
@@ -60,6 +63,28 @@ class HarborGuardAdapter(ProviderAdapter):
     }
     VOCABULARY = VOCABULARY
 
+    CALLS = (
+        Call("list_scans", "GET", "/api/scans", ("scan_history",), ("scan_run", "scan_info"), assumed_params=("search",),
+             assumption=SEARCH_ROW),
+        Call("create_scan", "POST", "/api/scans", ("trigger_scan",), ("scan_run",), note="10 a minute"),
+        Call("get_scan", "GET", "/api/scans/{scanId}", ("poll_scan", "scan_results"), ("scan_run", "scan_info"),
+             note="the finished scan with its image and vulnerabilities"),
+        Call("get_scan_status", "GET", "/api/scans/{scanId}/status", ("poll_scan",), ("scan_run",), assumed_answer=True,
+             assumption=BODIES_ROW, note="the polling call"),
+        Call("delete_scan", "DELETE", "/api/scans/{scanId}", (), (), assumed_answer=True, assumption=BODIES_ROW),
+        Call("list_vulnerabilities", "GET", "/api/vulnerabilities", ("list_findings",), ("finding_info", "finding_status")),
+        Call("set_triage", "PUT", "/api/vulnerabilities/{vulnId}/triage", ("set_finding_status",), ("finding_status",),
+             assumed_fields=("status", "assignee", "note"), assumption="Triage request body"),
+    )
+    NO_CALL = {"resolve_target": "none: the image reference is used as given",
+               "callbacks": "not available: webhooks are configured in the UI",
+               "sensors": "n/a"}
+    FACTS = (
+        ("authentication", True, "`Authorization: Bearer hg_...` or `X-API-Key` (`auth_scheme`)"),
+        ("rate limits (client-side pacing)", True, "10 scan creations a minute, `Retry-After`"),
+        ("pagination", True, "`page`/`limit`, `meta.hasNext`"),
+    )
+
     def auth_headers(self):
         if self.auth_scheme == "x_api_key":
             return {"X-API-Key": self.api_key}
@@ -86,7 +111,7 @@ class HarborGuardAdapter(ProviderAdapter):
         if status and status.lower() in ("queued", "running", "completed", "failed", "cancelled"):
             status = self.vocabulary.vendor_scan_statuses(status.lower())[0].upper()
         params = {"status": status.upper() if status else None, "search": search, "sort": sort}
-        return list(iter_page_has_next(self.client, "/api/scans", params, limit=PAGE_SIZE))
+        return list(self.iter_call("list_scans", iter_page_has_next, params, limit=PAGE_SIZE))
 
     def create_scan(self, image, scanners=None):
         """Queue a scan of ``image`` (POST, 10 a minute, not retried blindly).
@@ -96,19 +121,19 @@ class HarborGuardAdapter(ProviderAdapter):
         body = {"image": image}
         if scanners:
             body["scanners"] = list(scanners)
-        return self.client.request("POST", "/api/scans", json_body=body, rate_class="scan_create")
+        return self.call("create_scan", json_body=body, rate_class="scan_create")
 
     def get_scan(self, scan_id):
         """One scan with image, vulnerabilities, packages and layers (unwrapped from ``data``)."""
-        return unwrap(self._get("/api/scans/%s" % seg(scan_id)))
+        return unwrap(self.call("get_scan", scanId=scan_id))
 
     def get_scan_status(self, scan_id):
         """The light status call (unwrapped from ``data``)."""
-        return unwrap(self._get("/api/scans/%s/status" % seg(scan_id)))
+        return unwrap(self.call("get_scan_status", scanId=scan_id))
 
     def delete_scan(self, scan_id):
         """Delete a scan (admin role)."""
-        return self.client.request("DELETE", "/api/scans/%s" % seg(scan_id))
+        return self.call("delete_scan", scanId=scan_id)
 
     # -- vulnerabilities -----------------------------------------------------------------------------
     def list_vulnerabilities(self, severity=None, status=None, scanner=None, image=None, package=None,
@@ -118,14 +143,14 @@ class HarborGuardAdapter(ProviderAdapter):
                   "status": self.vendor_finding_status(status) if status else None,
                   "scanner": scanner, "image": image, "package": package, "cveId": cve_id,
                   "search": search, "sort": sort}
-        return list(iter_page_has_next(self.client, "/api/vulnerabilities", params, limit=PAGE_SIZE))
+        return list(self.iter_call("list_vulnerabilities", iter_page_has_next, params, limit=PAGE_SIZE))
 
     def iter_vulnerabilities(self, severity=None, status=None, image=None, package=None, cve_id=None):
         """``list_vulnerabilities`` one page at a time, for callers that may stop early."""
         params = {"severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None,
                   "image": image, "package": package, "cveId": cve_id}
-        return iter_page_has_next(self.client, "/api/vulnerabilities", params, limit=PAGE_SIZE)
+        return self.iter_call("list_vulnerabilities", iter_page_has_next, params, limit=PAGE_SIZE)
 
     def set_triage(self, vuln_id, status=None, assignee=None, note=None):
         """PUT the triage of a vulnerability (internal id or CVE id); answers the triage object."""
@@ -136,7 +161,7 @@ class HarborGuardAdapter(ProviderAdapter):
             body["assignee"] = assignee
         if note is not None:
             body["note"] = note
-        return unwrap(self.client.request("PUT", "/api/vulnerabilities/%s/triage" % seg(vuln_id), json_body=body))
+        return unwrap(self.call("set_triage", json_body=body, vulnId=vuln_id))
 
     # -- normalizers ------------------------------------------------------------------------------------
     def dashboard_url(self, url):

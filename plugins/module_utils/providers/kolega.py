@@ -17,10 +17,12 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_skip_limit
-from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, seg
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import Call
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 PAGE_SIZE = 200
+REPO = "/api/v1/repositories/{repository_id}"
 SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan")
 
 VOCABULARY = Vocabulary(
@@ -60,7 +62,32 @@ class KolegaAdapter(ProviderAdapter):
     RATE_LIMITS = {"read": (10.0, 10), "write": (10.0, 10)}
     VOCABULARY = VOCABULARY
 
-    BASE_PATH = "/api/v1"
+    CALLS = (
+        Call("me", "GET", "/api/v1/me"),
+        Call("quota_balance", "GET", "/api/v1/quotas/balance"),
+        Call("list_repositories", "GET", "/api/v1/repositories", ("resolve_target",),
+             ("scan_run", "scan_info", "finding_info", "finding_status"),
+             note="by scan_run and scan_info always; by the findings modules only for a value not shaped like an id (UUID)"),
+        Call("get_repository", "GET", REPO),
+        Call("trigger_scan", "POST", REPO + "/scans", ("trigger_scan",), ("scan_run",), note="202 with the batch"),
+        Call("list_scans", "GET", REPO + "/scans", ("scan_history",), ("scan_run", "scan_info")),
+        Call("get_scan", "GET", REPO + "/scans/{scan_id}", ("poll_scan",), ("scan_info",), note="scan_info with scan_id"),
+        Call("get_scan_progress", "GET", REPO + "/scans/{scan_id}/progress", ("poll_scan",), ("scan_run",),
+             note="the polling call"),
+        Call("get_scan_results", "GET", REPO + "/scans/{scan_id}/results", ("scan_results",), ("scan_run",),
+             note="every finding of the batch in one call"),
+        Call("list_findings", "GET", REPO + "/findings", ("list_findings",), ("finding_info", "finding_status")),
+        Call("get_finding", "GET", REPO + "/findings/{finding_id}"),
+        Call("update_finding_status", "PATCH", REPO + "/findings/{finding_id}", ("set_finding_status",), ("finding_status",)),
+        Call("list_finding_events", "GET", "/api/v1/finding-events"),
+    )
+    NO_CALL = {"callbacks": "not available: no webhooks (finding changes are in `/api/v1/finding-events`)",
+               "sensors": "n/a"}
+    FACTS = (
+        ("authentication", True, "`Authorization: Bearer kcp_...`"),
+        ("rate limits (client-side pacing)", False, "10 a second (Rate limits)"),
+        ("pagination", True, "`skip`/`limit`, `has_next`"),
+    )
 
     def parse_error(self, status, data, text):
         """``{"detail": {...}}`` (vendor error), ``{"detail": [...]}`` (422) or ``{"detail": "..."}``."""
@@ -79,81 +106,75 @@ class KolegaAdapter(ProviderAdapter):
             return {"code": data.get("error_code"), "message": detail}
         return {}
 
-    def _path(self, *parts):
-        return self.BASE_PATH + "".join("/" + p for p in parts)
-
-    def _repo(self, repository_id):
-        return self._path("repositories", seg(repository_id))
-
     # -- identity and quotas ------------------------------------------------------------------------
     def me(self):
         """The calling key's organization, scopes and key prefix."""
-        return self._get(self._path("me"))
+        return self.call("me")
 
     def quota_balance(self):
         """Current-period quota counters (prs, sast_scans, deep_ai_scans, repositories)."""
-        return self._get(self._path("quotas", "balance"))
+        return self.call("quota_balance")
 
     # -- repositories --------------------------------------------------------------------------------
     def list_repositories(self, include_archived=False):
         """Every repository of the organization."""
-        return list(iter_skip_limit(self.client, self._path("repositories"),
-                                    {"include_archived": bool(include_archived)}, limit=PAGE_SIZE))
+        return list(self.iter_call("list_repositories", iter_skip_limit, {"include_archived": bool(include_archived)},
+                                   limit=PAGE_SIZE))
 
     def get_repository(self, repository_id):
         """One repository."""
-        return self._get(self._repo(repository_id))
+        return self.call("get_repository", repository_id=repository_id)
 
     # -- scan batches -------------------------------------------------------------------------------
     def trigger_scan(self, repository_id, scan_type):
         """Create a scan batch (POST, 202 with the batch). 403 OPERATION_FAILED = quota exhausted."""
-        return self.client.request("POST", self._repo(repository_id) + "/scans", json_body={"scan_type": scan_type})
+        return self.call("trigger_scan", json_body={"scan_type": scan_type}, repository_id=repository_id)
 
     def list_scans(self, repository_id, scan_type=None, status=None):
         """Scan batches of a repository, optionally filtered by scan type and vendor status."""
-        return list(iter_skip_limit(self.client, self._repo(repository_id) + "/scans",
-                                    {"scan_type": scan_type, "status": status}, limit=PAGE_SIZE))
+        return list(self.iter_call("list_scans", iter_skip_limit, {"scan_type": scan_type, "status": status}, limit=PAGE_SIZE,
+                                   path_values={"repository_id": repository_id}))
 
     def get_scan(self, repository_id, scan_id):
         """One scan batch (``scan_id`` is the batch id)."""
-        return self._get("%s/scans/%s" % (self._repo(repository_id), seg(scan_id)))
+        return self.call("get_scan", repository_id=repository_id, scan_id=scan_id)
 
     def get_scan_progress(self, repository_id, scan_id):
         """Batch progress with ``percent_complete`` and a per-repository breakdown (the polling call)."""
-        return self._get("%s/scans/%s/progress" % (self._repo(repository_id), seg(scan_id)))
+        return self.call("get_scan_progress", repository_id=repository_id, scan_id=scan_id)
 
     def get_scan_results(self, repository_id, scan_id):
         """Findings aggregated across the batch: ``{batch_id, status, findings_count, findings}``."""
-        return self._get("%s/scans/%s/results" % (self._repo(repository_id), seg(scan_id)))
+        return self.call("get_scan_results", repository_id=repository_id, scan_id=scan_id)
 
     # -- findings -------------------------------------------------------------------------------------
     def list_findings(self, repository_id, scan_batch_id=None, severity=None, status=None, scan_type=None):
         """Findings of a repository with the documented server-side filters."""
-        params = {"scan_batch_id": scan_batch_id, "severity": self.severity_filter(severity) if severity else None,
-                  "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
-        return list(iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE))
+        return list(self.iter_findings(repository_id, scan_batch_id=scan_batch_id, severity=severity, status=status,
+                                       scan_type=scan_type))
 
     def iter_findings(self, repository_id, scan_batch_id=None, severity=None, status=None, scan_type=None):
         """``list_findings`` one page at a time, for callers that may stop early."""
         params = {"scan_batch_id": scan_batch_id, "severity": self.severity_filter(severity) if severity else None,
                   "status": self.vendor_finding_status(status) if status else None, "scan_type": scan_type}
-        return iter_skip_limit(self.client, self._repo(repository_id) + "/findings", params, limit=PAGE_SIZE)
+        return self.iter_call("list_findings", iter_skip_limit, params, limit=PAGE_SIZE,
+                              path_values={"repository_id": repository_id})
 
     def get_finding(self, repository_id, finding_id):
         """One finding."""
-        return self._get("%s/findings/%s" % (self._repo(repository_id), seg(finding_id)))
+        return self.call("get_finding", repository_id=repository_id, finding_id=finding_id)
 
     def update_finding_status(self, repository_id, finding_id, status):
         """PATCH the status (open, resolved, ignored, false_positive, needs_manual_review)."""
-        return self.client.request("PATCH", "%s/findings/%s" % (self._repo(repository_id), seg(finding_id)),
-                                   json_body={"status": self.vendor_finding_status(status)})
+        return self.call("update_finding_status", json_body={"status": self.vendor_finding_status(status)},
+                         repository_id=repository_id, finding_id=finding_id)
 
     def list_finding_events(self, repository_id=None, finding_id=None, scan_type=None, severity=None,
                             event_type=None, start=None, end=None):
         """Organization-wide finding lifecycle events, newest first, all pages."""
         params = {"repository_id": repository_id, "finding_id": finding_id, "scan_type": scan_type,
                   "severity": severity, "event_type": event_type, "start": start, "end": end}
-        return list(iter_skip_limit(self.client, self._path("finding-events"), params, limit=PAGE_SIZE))
+        return list(self.iter_call("list_finding_events", iter_skip_limit, params, limit=PAGE_SIZE))
 
     # -- normalizers ------------------------------------------------------------------------------------
     def normalize_scan(self, raw, target=None, counts=None):

@@ -18,11 +18,15 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.scanops.security.plugins.module_utils.pagination import iter_capped_list
-from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter, seg
+from ansible_collections.scanops.security.plugins.module_utils.providers.base import ProviderAdapter
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import Call
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 RUNS_CAP = 100
 FINDINGS_CAP = 200
+BODIES_ROW = "Finding bodies"
+# The page lists the statuses only as "open, triaged, fix...": the others are ours.
+ASSUMED_STATUSES = ("in_progress", "fixed", "risk_accepted", "false_positive")
 
 VOCABULARY = Vocabulary(
     "penaxtra",
@@ -65,6 +69,29 @@ class PenaxtraAdapter(ProviderAdapter):
     LIMIT_HEADER_CAPS_BURST = False
     VOCABULARY = VOCABULARY
 
+    CALLS = (
+        Call("list_runs", "GET", "/api/v2/cloud-posture-runs", ("poll_scan", "scan_history"), ("scan_run", "scan_info"),
+             note="newest first, at most 100, filtered by integration here"),
+        Call("trigger_run", "POST", "/api/v2/cloud-posture-runs", ("trigger_scan",), ("scan_run",),
+             note="202 without a run id: the run is found in the list"),
+        Call("list_findings", "GET", "/api/v2/findings", ("list_findings", "scan_results"),
+             ("scan_run", "finding_info", "finding_status"), assumed_answer=True, assumption=BODIES_ROW,
+             note="the newest 200; the `scan_id` filter is applied here (Finding `scan_id` filter)"),
+        Call("get_finding", "GET", "/api/v2/findings/{id}", ("list_findings",), ("finding_info", "finding_status"),
+             assumed_answer=True, assumption=BODIES_ROW, note="ids older than the capped list"),
+        Call("update_finding_status", "PATCH", "/api/v2/findings/{id}", ("set_finding_status",), ("finding_status",),
+             assumed_values={"status": ASSUMED_STATUSES}, assumption="Finding statuses"),
+    )
+    NO_CALL = {"resolve_target": "none: the integration id is used as given",
+               "callbacks": "not available: no public endpoint",
+               "sensors": "n/a"}
+    FACTS = (
+        ("authentication", True, "`Authorization: Bearer`"),
+        ("rate limits (client-side pacing)", True, "60 a minute, burst 120, `X-RateLimit-*`; 2 manual runs per "
+                                                   "integration a day"),
+        ("pagination", True, "capped newest-first lists"),
+    )
+
     @classmethod
     def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
         # Reads and writes share the vendor's single per-token bucket, so share one limiter.
@@ -95,7 +122,7 @@ class PenaxtraAdapter(ProviderAdapter):
     # -- runs --------------------------------------------------------------------------------------------
     def list_runs(self, integration_id=None):
         """The newest runs (at most 100), optionally only those of one integration (filtered here)."""
-        runs = list(iter_capped_list(self.client, "/api/v2/cloud-posture-runs", cap=RUNS_CAP))
+        runs = list(self.iter_call("list_runs", iter_capped_list, cap=RUNS_CAP))
         if integration_id:
             wanted = str(integration_id).lower()
             runs = [r for r in runs if str(r.get("integration_id") or "").lower() == wanted]
@@ -106,13 +133,13 @@ class PenaxtraAdapter(ProviderAdapter):
 
         Only two manual runs per integration per 24 h: a 429 with a long retry hint follows.
         """
-        return self.client.request("POST", "/api/v2/cloud-posture-runs", json_body={"integration_id": integration_id})
+        return self.call("trigger_run", json_body={"integration_id": integration_id})
 
     # -- findings ------------------------------------------------------------------------------------------
     def list_findings(self, severity=None, scan_id=None, status=None):
         """The newest findings (at most 200); ``scan_id`` and ``status`` are filtered here."""
         params = {"severity": self.severity_filter(severity) if severity else None}
-        findings = list(iter_capped_list(self.client, "/api/v2/findings", params, cap=FINDINGS_CAP))
+        findings = list(self.iter_call("list_findings", iter_capped_list, params, cap=FINDINGS_CAP))
         if scan_id:
             findings = [f for f in findings if f.get("scan_id") == scan_id]
         if status:
@@ -122,12 +149,11 @@ class PenaxtraAdapter(ProviderAdapter):
 
     def get_finding(self, finding_id):
         """One finding with ``risk_refs`` and ``summary``."""
-        return self._get("/api/v2/findings/%s" % seg(finding_id))
+        return self.call("get_finding", id=finding_id)
 
     def update_finding_status(self, finding_id, status):
         """PATCH the status (``findings:write`` scope)."""
-        return self.client.request("PATCH", "/api/v2/findings/%s" % seg(finding_id),
-                                   json_body={"status": self.vendor_finding_status(status)})
+        return self.call("update_finding_status", json_body={"status": self.vendor_finding_status(status)}, id=finding_id)
 
     # -- normalizers ---------------------------------------------------------------------------------------
     def normalize_scan(self, raw, target=None, counts=None):
