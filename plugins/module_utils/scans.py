@@ -28,6 +28,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import Sca
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
+from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import RUNS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     COMPLETED,
@@ -308,6 +309,18 @@ class ScanStrategy(object):
     def conflict_scan(self, err):
         """The raw scan a refused trigger names as the one in the way (CloudGeni 409), or None."""
         return None
+
+    def started_after(self, scans, baseline, since):
+        """Scans (newest first) that a trigger sent at ``since`` may have started: not in ``baseline``, created since."""
+        found = []
+        for raw in scans:
+            scan_id = self.scan_id(raw)
+            if scan_id is None or scan_id in baseline:
+                continue
+            created = self.created_epoch(raw)
+            if created is None or created >= since:
+                found.append(raw)
+        return found
 
     def matches(self, raw):
         """True when a raw scan is a scan of exactly this target (``history`` returns only those)."""
@@ -761,15 +774,29 @@ class PenaxtraScans(ScanStrategy):
             runs = [r for r in runs if self.status(r) == word or str(r.get("status", "")).lower() == word]
         return runs
 
+    def __init__(self, adapter, params, option_prefix=""):
+        super(PenaxtraScans, self).__init__(adapter, params, option_prefix)
+        self.trigger_kind = None
+
     def trigger(self):
-        self.adapter.trigger_run(self.integration)
+        answer = self.adapter.trigger_run(self.integration)
+        # The 202 names "the resolved trigger" (manual): runs of another kind (scheduled) are not this task's.
+        self.trigger_kind = answer.get("trigger") if isinstance(answer, dict) else None
         return None
+
+    def started_after(self, scans, baseline, since):
+        found = super(PenaxtraScans, self).started_after(scans, baseline, since)
+        if self.trigger_kind:
+            found = [r for r in found if r.get("trigger") in (None, self.trigger_kind)]
+        return found
 
     def refresh(self, raw):
         for run in self.adapter.list_runs(self.integration):
             if run.get("id") == raw.get("id"):
                 return run
-        return raw
+        # The list holds the tenant's newest 100 runs; a run pushed out of it can no longer be read.
+        raise ScanopsError("run %s is no longer among the %d newest runs Penaxtra lists, so its status cannot be read "
+                           "(the list is the only way to see a run)" % (raw.get("id"), RUNS_CAP))
 
     def get(self, scan_id):
         for run in self.adapter.list_runs(self.params.get("integration_id")):
@@ -809,18 +836,6 @@ class _Clock(object):
         self.sleep = sleep
         self.clock = clock
         self.wallclock = wallclock
-
-
-def _newest_created_after(strategy, scans, baseline, since):
-    """Newest scan not in ``baseline`` (ids seen before the trigger) created at/after ``since``."""
-    for raw in scans:
-        scan_id = strategy.scan_id(raw)
-        if scan_id is None or scan_id in baseline:
-            continue
-        created = strategy.created_epoch(raw)
-        if created is None or created >= since:
-            return raw
-    return None
 
 
 class ScanRun(object):
@@ -929,17 +944,23 @@ class ScanRun(object):
         for raw in history:
             if strategy.status(raw) in (QUEUED, RUNNING):
                 return raw
+        return self._young_enough(history)
+
+    def _young_enough(self, history):
+        """The newest finished scan when it completed less than ``max_age`` ago, else None.
+
+        Only the newest finished scan counts: when it failed or was cancelled, an older completed
+        scan is not reused, because the target's latest result is not known to pass.
+        """
         if self.max_age is None:
             return None
-        now = self.time.wallclock()
-        for raw in history:
-            if strategy.status(raw) != COMPLETED:
-                continue
-            finished = strategy.finished_epoch(raw)
-            if finished is not None and now - finished <= self.max_age:
-                return raw
-            # History is newest first: the first completed scan too old means none is young enough.
+        strategy = self.strategy
+        newest = next((raw for raw in history if is_terminal(strategy.status(raw))), None)
+        if newest is None or strategy.status(newest) != COMPLETED:
             return None
+        finished = strategy.finished_epoch(newest)
+        if finished is not None and self.time.wallclock() - finished <= self.max_age:
+            return newest
         return None
 
     def _trigger(self, history):
@@ -993,7 +1014,7 @@ class ScanRun(object):
             self.fail(err, action, strategy.label)
         # The request may have reached the vendor: look before sending it again.
         with _Step("Look for the scan a lost trigger may have created on", strategy.label, self.snapshot()):
-            found = _newest_created_after(strategy, strategy.history(), baseline, since)
+            found = next(iter(strategy.started_after(strategy.history(), baseline, since)), None)
         if found is not None:
             self.result["changed"] = True
             self.warn("the trigger's answer was lost (%s) but the scan it created was found: %s"
@@ -1040,33 +1061,51 @@ class ScanRun(object):
         if wait:
             err.note = "the next manual run of this integration is allowed at %s (in %d s)" % (
                 iso(self.time.wallclock() + wait), int(round(wait)))
-        if self.max_age is not None:
-            now = self.time.wallclock()
-            for raw in history:
-                finished = strategy.finished_epoch(raw)
-                if strategy.status(raw) == COMPLETED and finished is not None and now - finished <= self.max_age:
-                    self.result["reused"] = True
-                    self.warn("Penaxtra refused a new run (%s); reusing run %s, which max_age allows"
-                              % (err.note or err.message, strategy.scan_id(raw)))
-                    return raw
+        raw = self._young_enough(history)
+        if raw is not None:
+            self.result["reused"] = True
+            self.warn("Penaxtra refused a new run (%s); reusing run %s, which max_age allows"
+                      % (err.note or err.message, strategy.scan_id(raw)))
+            return raw
         self.fail(err, "Trigger run of", strategy.label)
 
     def _locate(self, baseline, since):
-        """Find the scan a trigger started when its answer does not name it (Penaxtra)."""
+        """Find the scan a trigger started when its answer does not name it (Penaxtra's 202).
+
+        Looks until the one ``wait_timeout`` runs out (also with ``wait=false``: the id is what the
+        task returns). No new run means nothing can be judged: the task fails, or warns with
+        ``on_timeout=warn``. Several new runs (another client triggered too) are all reported, and
+        none is claimed.
+        """
         strategy = self.strategy
-        deadline = self.time.clock() + (self.params.get("wait_timeout") or 0 if self.params.get("wait", True) else 0)
+        action = "Find the run started on"
         interval = strategy.poll_interval(self.params.get("wait_sleep"))
         while True:
-            with _Step("Find the run started on", strategy.label, self.snapshot()):
-                found = _newest_created_after(strategy, strategy.history(), baseline, since)
-            if found is not None:
-                return found
-            remaining = deadline - self.time.clock()
-            if remaining <= 0:
+            with _Step(action, strategy.label, self.snapshot()):
+                candidates = strategy.started_after(strategy.history(), baseline, since)
+            remaining = self.remaining()
+            if candidates or remaining <= 0:
                 break
             self.time.sleep(min(interval, remaining))
-        self.warn("%s accepted the run but it is not in the run list yet" % self.adapter.DISPLAY_NAME)
-        return None
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            self.result["candidates"] = [self.adapter.normalize_scan(raw) for raw in candidates]
+            listed = ", ".join("%s (%s, started %s)" % (strategy.scan_id(raw), strategy.vendor_status(raw), raw.get("started_at"))
+                               for raw in candidates)
+            self.fail(ScanopsError(
+                "%s accepted the run, but %d new runs of %s appeared after it: %s. Another client started one at the same "
+                "time and the answer (202 without a run id) does not say which is this task's, so none was judged; "
+                "candidates lists them, and a re-run with max_age reuses the newest once it has completed"
+                % (self.adapter.DISPLAY_NAME, len(candidates), strategy.describe_identity(), listed)), action, strategy.label)
+        self.result["timed_out"] = True
+        message = ("%s accepted the run of %s (HTTP 202), but no new run appeared in its run list within the wait_timeout "
+                   "of %s s, so no scan was judged" % (self.adapter.DISPLAY_NAME, strategy.describe_identity(),
+                                                        self.params.get("wait_timeout")))
+        if self.params.get("on_timeout", "fail") == "warn":
+            self.warn(message)
+            return None
+        self.fail(ScanopsError(message), action, strategy.label)
 
     # -- waiting, gate, result ------------------------------------------------------------------------
     def _wait(self, raw):

@@ -123,6 +123,8 @@ options:
   max_age:
     description:
       - Reuse a completed scan of the same target that finished less than this long ago, and report C(changed=false).
+      - Only the newest finished scan of the target is considered; when it failed or was cancelled, an older completed
+        scan is not reused (the target's latest result is not known to pass) and a new scan is triggered.
       - Seconds, or a duration such as C(30m), C(2h), C(1d) or C(1h30m).
       - When not set, a new scan is triggered unless one of the target is already queued or running.
     type: str
@@ -238,6 +240,12 @@ notes:
     findings there and a warning says so.
   - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
     is allowed, and a completed run younger than O(max_age) is reused instead.
+  - Penaxtra answers a trigger with 202 and no run id; the run is the new run of the integration, of the trigger kind
+    the answer names (C(manual)), that appears in the run list. The module looks for it within O(wait_timeout) (also with
+    O(wait=false)). When none appears the task fails (or, with O(on_timeout=warn), warns) and no scan is judged; when
+    several appear (another client triggered at the same moment) the task fails listing every one in RV(candidates)
+    and judges none. A run that drops out of the newest 100 runs the vendor lists while it is polled can no longer be
+    read, and the task fails saying so.
 seealso:
   - module: scanops.security.scan_info
 '''
@@ -437,6 +445,13 @@ scans:
 findings:
   description: Normalized findings of the scan, at most O(findings_limit).
   returned: when O(return_findings=true) and the scan finished, not with O(targets)
+  type: list
+  elements: dict
+candidates:
+  description:
+    - Penaxtra, when more than one new run of the integration appeared after the trigger's 202, every one of them
+      (normalized as RV(scan)); none was judged, and the task failed.
+  returned: when several runs could be the one the trigger started
   type: list
   elements: dict
 findings_truncated:

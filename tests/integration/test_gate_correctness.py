@@ -139,3 +139,48 @@ def test_harborguard_reuses_and_adopts_only_scans_of_the_exact_image(adapter, ad
     result = scan(harborguard, image="ghcr.io/acme/api:1.4", wait=False)
     assert result["scan"]["id"] != running["scanId"] and result["changed"] is True
     assert posts(admin, "harborguard") == [202, 202, 202, 202]
+
+
+# -- item 4: Penaxtra's 202 carries no run id ----------------------------------------------------------------------
+PENAXTRA_AWS = "3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03"
+
+
+def test_penaxtra_202_without_a_new_run_is_a_failure_not_a_pass(adapter, admin):
+    admin.config("penaxtra", enqueue_seconds=30)
+    with pytest.raises(ScanFailure) as info:
+        scan(adapter("penaxtra"), integration_id=PENAXTRA_AWS, wait_timeout=1, wait_sleep=0.2, fail_on="critical")
+    assert "no new run appeared in its run list within the wait_timeout of 1 s, so no scan was judged" in info.value.msg
+    assert info.value.result["scan"] is None and info.value.result["gate"] is None and info.value.result["changed"] is True
+    assert posts(admin, "penaxtra") == [202]
+
+
+def test_penaxtra_run_started_by_another_client_beside_ours_is_reported_not_claimed(adapter, admin, vendor_http):
+    import threading  # pylint: disable=import-outside-toplevel
+    # Accepted runs show in the list a second after their 202; this task looks again only after 2 s,
+    # by when the run another client started a moment after ours is listed too.
+    admin.config("penaxtra", enqueue_seconds=1.0)
+    outcome = {}
+
+    def converge():
+        try:
+            outcome["result"] = scan(adapter("penaxtra"), integration_id=PENAXTRA_AWS, wait_sleep=2.0)
+        except ScanFailure as failure:
+            outcome["failure"] = failure
+
+    worker = threading.Thread(target=converge)
+    worker.start()
+    for _poll in range(500):
+        if admin.requests(vendor="penaxtra", method="POST")["total"]:
+            break
+        worker.join(0.01)
+    other = vendor_http.post(PATHS["penaxtra"] + "/api/v2/cloud-posture-runs", json={"integration_id": PENAXTRA_AWS},
+                             headers={"Authorization": "Bearer " + DEMO_API_KEYS["penaxtra"]})
+    worker.join(30)
+    assert other.status_code == 202 and posts(admin, "penaxtra") == [202, 202]
+    failure = outcome.get("failure")
+    assert failure is not None, "the task claimed run %s" % outcome["result"]["scan"]["id"]
+    new_runs = sorted(r["id"] for r in adapter("penaxtra").list_runs(PENAXTRA_AWS) if r["trigger"] == "manual")
+    assert len(new_runs) == 2
+    assert "2 new runs of integration %s appeared after it" % PENAXTRA_AWS in failure.msg
+    assert sorted(c["id"] for c in failure.result["candidates"]) == new_runs
+    assert failure.result["scan"] is None and failure.result["gate"] is None

@@ -446,6 +446,11 @@ class FakePenaxtra(object):
         self.runs = []  # newest first
         self.manual_left = manual_left
         self.reads = 0
+        # What a POST starts: one "manual" run by default; the run shows in the list after ``visible_after`` reads.
+        self.post_starts = ["manual"]
+        self.visible_after = 0
+        self.complete_after = 2
+        self.pending = []
 
     def add_run(self, status="completed", age=0.0, trigger="manual"):
         started = self.time.wallclock() - age
@@ -460,13 +465,17 @@ class FakePenaxtra(object):
             if self.manual_left <= 0:
                 return json_response(429, {"error": "rate_limited", "retry_after_seconds": 3600})
             self.manual_left -= 1
-            self.add_run(status="running")
+            for trigger in self.post_starts:
+                self.pending.append((self.reads + self.visible_after, trigger))
             return json_response(202, {"accepted": True, "integration_id": INTEGRATION, "trigger": "manual",
                                        "poll": "/api/v2/cloud-posture-runs"})
         if request.url.path == "/api/v2/cloud-posture-runs":
+            for due, trigger in [p for p in self.pending if p[0] <= self.reads]:
+                self.pending.remove((due, trigger))
+                self.add_run(status="running", trigger=trigger)
             self.reads += 1
             for run in self.runs:
-                if run["status"] == "running" and self.reads > 2:
+                if run["status"] == "running" and self.reads > self.complete_after:
                     run["status"] = "completed"
                     run["completed_at"] = iso(self.time.wallclock())
             return json_response(200, {"data": self.runs})
@@ -484,6 +493,96 @@ def test_penaxtra_finds_the_run_it_started_and_polls_every_10_s(make_adapter, fa
     assert result["changed"] is True and result["scan"]["id"] == fake.runs[0]["id"]
     assert result["gate"]["counts"]["medium"] == 1
     assert fake_time.sleeps and min(fake_time.sleeps) >= 10.0
+
+
+# -- issue 19, item 4: a 202 without a run is never a pass; locate and wait share one wait_timeout --------------
+def test_penaxtra_202_followed_by_no_new_run_fails(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.post_starts = []
+    adapter, recorder = make_adapter("penaxtra", fake)
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION, wait_timeout=60, fail_on="critical")
+    assert failure.msg == ("Find the run started on integration %s: Penaxtra accepted the run of integration %s (HTTP 202), "
+                           "but no new run appeared in its run list within the wait_timeout of 60 s, so no scan was judged"
+                           % (INTEGRATION, INTEGRATION))
+    assert failure.result["changed"] is True and failure.result["scan"] is None and failure.result["gate"] is None
+    assert failure.result["timed_out"] is True
+    assert sum(fake_time.sleeps) <= 60.0 + 1e-9 and min(fake_time.sleeps) >= 10.0
+    warned = run(adapter, fake_time, integration_id=INTEGRATION, wait_timeout=20, on_timeout="warn", fail_on="critical")
+    assert warned["timed_out"] is True and warned["scan"] is None and warned["gate"] is None
+    assert any("no scan was judged" in w for w in warned["warnings"])
+
+
+def test_penaxtra_202_without_wait_still_returns_the_run(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.visible_after = 2
+    adapter, recorder = make_adapter("penaxtra", fake)
+    result = run(adapter, fake_time, integration_id=INTEGRATION, wait=False)
+    assert result["scan"]["id"] == fake.runs[0]["id"] and result["changed"] is True
+
+
+def test_penaxtra_locating_and_waiting_share_one_wait_timeout(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.visible_after = 4  # the run shows after 40 s of looking
+    fake.complete_after = 1000
+    adapter, recorder = make_adapter("penaxtra", fake)
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION, wait_timeout=60)
+    assert "still running after the wait_timeout of 60 s" in failure.msg
+    assert failure.result["scan"]["id"] == fake.runs[0]["id"]
+    assert sum(fake_time.sleeps) == pytest.approx(60.0)
+
+
+def test_penaxtra_two_new_runs_after_the_202_are_both_reported_and_none_claimed(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.post_starts = ["manual", "manual"]  # another controller triggered at the same moment
+    adapter, recorder = make_adapter("penaxtra", fake)
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION, fail_on="critical")
+    ids = sorted(r["id"] for r in fake.runs)
+    assert "2 new runs of integration %s appeared after it" % INTEGRATION in failure.msg
+    assert all(run_id in failure.msg for run_id in ids)
+    assert sorted(c["id"] for c in failure.result["candidates"]) == ids
+    assert failure.result["scan"] is None and failure.result["gate"] is None and failure.result["changed"] is True
+
+
+def test_penaxtra_a_scheduled_run_starting_beside_ours_is_not_claimed(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.post_starts = ["manual", "scheduled"]  # the scheduled one is newer in the list
+    adapter, recorder = make_adapter("penaxtra", fake)
+    result = run(adapter, fake_time, integration_id=INTEGRATION)
+    manual = next(r for r in fake.runs if r["trigger"] == "manual")
+    assert fake.runs[0]["trigger"] == "scheduled"
+    assert result["scan"]["id"] == manual["id"]
+
+
+def test_penaxtra_run_pushed_out_of_the_newest_100_fails_clearly(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    fake.complete_after = 1000
+    original = fake.__call__
+
+    def busy_tenant(request):
+        answer = original(request)
+        if request.method == "GET" and fake.reads == 2:
+            # A hundred runs of other integrations start: ours is now the 101st.
+            for number in range(100):
+                fake.runs.insert(0, dict(fake.runs[-1], id="ffffffff-0000-4000-8000-%012d" % number,
+                                         integration_id="7a2d4f6b-1c3e-4a5b-8d7f-9e0a1b2c3d4e"))
+            del fake.runs[100:]
+        return answer
+
+    adapter, recorder = make_adapter("penaxtra", busy_tenant)
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION)
+    assert "is no longer among the 100 newest runs Penaxtra lists, so its status cannot be read" in failure.msg
+    assert failure.msg.startswith("Poll scan ")
+    assert sum(fake_time.sleeps) < 60
+
+
+def test_newest_failed_scan_is_not_hidden_by_reusing_an_older_completed_one(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni()
+    fake.add_scan(age=1200)
+    newest = fake.add_scan(status="failed", age=600)
+    result = run(adapter, fake_time, repository="repo_a", max_age="1h")
+    assert result["reused"] is False and result["changed"] is True
+    assert result["scan"]["id"] not in (newest["id"], fake.scans[0]["id"])
+    assert len(methods(recorder)) == 1
 
 
 def test_penaxtra_verify_runs_are_never_reused(make_adapter, fake_time):
