@@ -88,6 +88,7 @@ class AgileSecAdapter(ProviderAdapter):
         "scan_results": "none: executions carry no counts; findings live in the platform's search store, not in the scan API",
         "list_findings": "none: findings live in the platform's search store, not in the scan API",
         "set_finding_status": "not available: findings carry no triage status",
+        "fixes": "not available", "pull_requests": "not available", "quotas": "n/a",
     }
     FACTS = (
         ("authentication", True, "`isg-api-token`, and `content-type: application/json` on every call"),

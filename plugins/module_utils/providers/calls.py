@@ -35,6 +35,9 @@ OPERATIONS = (
     ("set_finding_status", "set a finding's status", ("finding_status", "findings_triage role")),
     ("callbacks", "callback endpoint / webhook", ("callback_endpoint", "callback_endpoint_info", "scan_platform role")),
     ("sensors", "sensors", ("scan_sensor", "scan_sensor_info", "scan_platform role")),
+    ("fixes", "AI fixes: find, create, wait for, refine, cancel", ("finding_fix", "finding_fix_info", "findings_remediation role")),
+    ("pull_requests", "open a fix's pull requests", ("finding_fix", "findings_remediation role")),
+    ("quotas", "read the quota balance before a POST", ("finding_fix", "findings_remediation role")),
 )
 OPERATION_KEYS = tuple(key for key, _title, _modules in OPERATIONS)
 

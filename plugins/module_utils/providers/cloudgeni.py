@@ -81,7 +81,9 @@ class CloudGeniAdapter(ProviderAdapter):
         Call("delete_webhook", "DELETE", "/organizations/{orgId}/webhooks/{webhookId}", ("callbacks",), ("callback_endpoint",),
              documented=False, assumption=WEBHOOK_ROW, absent=("Webhook not found",)),
     )
-    NO_CALL = {"sensors": "n/a"}
+    NO_CALL = {"sensors": "n/a",
+               "fixes": "not available: the read-write scope names remediations, but no remediation API is published",
+               "pull_requests": "not available", "quotas": "n/a"}
     FACTS = (
         ("authentication", True, "`X-CLOUDGENI-API-KEY`"),
         ("rate limits (client-side pacing)", True, "10 triggers, 60 status and 30 findings calls a minute; the wait a 429 "

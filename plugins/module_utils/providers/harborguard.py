@@ -78,7 +78,8 @@ class HarborGuardAdapter(ProviderAdapter):
     )
     NO_CALL = {"resolve_target": "none: the image reference is used as given",
                "callbacks": "not available: webhooks are configured in the UI",
-               "sensors": "n/a"}
+               "sensors": "n/a", "fixes": "not available", "pull_requests": "not available",
+               "quotas": "n/a (plan limits answer 402 `PLAN_LIMIT`)"}
     FACTS = (
         ("authentication", True, "`Authorization: Bearer hg_...` or `X-API-Key` (`auth_scheme`)"),
         ("rate limits (client-side pacing)", True, "10 scan creations a minute, `Retry-After`"),

@@ -84,7 +84,7 @@ class PenaxtraAdapter(ProviderAdapter):
     )
     NO_CALL = {"resolve_target": "none: the integration id is used as given",
                "callbacks": "not available: no public endpoint",
-               "sensors": "n/a"}
+               "sensors": "n/a", "fixes": "not available", "pull_requests": "not available", "quotas": "n/a"}
     FACTS = (
         ("authentication", True, "`Authorization: Bearer`"),
         ("rate limits (client-side pacing)", True, "60 a minute, burst 120, `X-RateLimit-*`; 2 manual runs per "

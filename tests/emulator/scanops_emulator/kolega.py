@@ -312,7 +312,10 @@ class Fix:
                 "source_repo_provider": self.request["source_repo_provider"],
                 "source_scan_branch": self.request.get("source_scan_branch"), "source_base_commit_sha": self.base_sha,
                 "error_message": "The agent could not produce a passing change" if status == "failed" else None,
-                "pull_requests": list(self.pull_requests), "created_at": iso_micros(self.timeline.created),
+                "pull_requests": list(self.pull_requests),
+                # Assumed (docs/assumptions.md): the published schema has no refinement history.
+                "refinements": [{"instructions": text, "created_at": iso_micros(when)} for text, when in self.refinements],
+                "created_at": iso_micros(self.timeline.created),
                 "started_at": iso_micros(started), "completed_at": iso_micros(completed)}
 
 
@@ -705,7 +708,7 @@ async def get_fix_diff(repository_id: str, fix_id: str, store: Store = Depends(n
             paths.append(catalog.render(index)["file_path"])
         diff = "".join("--- a/%s\n+++ b/%s\n@@ -1,3 +1,3 @@\n-# vulnerable line\n+# fixed by Kolega autofix: %s\n" % (path, path, fix.request["title"])
                        for path in (sorted(set(paths)) or ["README.md"]))
-        for note in fix.refinements:
+        for note, _when in fix.refinements:
             diff += "# refinement: %s\n" % note.splitlines()[0][:120]
     return json_response({"fix_id": fix.id, "status": status, "diff": diff})
 
@@ -733,7 +736,7 @@ async def refine_fix(repository_id: str, fix_id: str, body: PublicFixRefineReque
     now = time.time()
     if fix.status(now) != "completed":
         raise error(409, "INVALID_STATE", "Only a completed fix can be refined (status: %s)" % fix.status(now))
-    fix.refinements.append(body.instructions)
+    fix.refinements.append((body.instructions, now))
     fix.timeline = Timeline(fix.timeline.created, dict(store.emulator.plan("kolega", ["fix:%s" % repository_id, repository_id]),
                                                        queued_seconds=now - fix.timeline.created))
     return json_response(fix.render(now))

@@ -120,3 +120,28 @@ def test_documented_calls_answer_as_on_the_full_emulator(strict, http):
         items = [body.get("data", body.get("items")) for body in (first.json(), second.json())]
         assert [item["id"] for item in items[0]] == [item["id"] for item in items[1]], vendor
         assert [sorted(item) for item in items[0]] == [sorted(item) for item in items[1]], vendor
+
+
+def test_kolega_fix_answers_leave_out_the_assumed_refinements(strict):
+    admin_url = str(strict.base_url)
+    with AdminClient(admin_url) as admin:
+        admin.config("kolega", running_seconds=0.2, queued_seconds=0.05, finding_count=3)
+    repo = next(item for item in strict.get(url("kolega", "/api/v1/repositories"), headers=KOLEGA).json()["items"]
+                if item["name"] == "web-frontend")
+    base = url("kolega", "/api/v1/repositories/%s" % repo["id"])
+    batch = strict.post(base + "/scans", json={"scan_type": "secrets_scan"}, headers=KOLEGA).json()
+    wait_for(lambda: strict.get("%s/scans/%s" % (base, batch["batch_id"]), headers=KOLEGA).json()["status"] == "completed")
+    finding = strict.get(base + "/findings", headers=KOLEGA).json()["items"][0]
+    fix = strict.post(base + "/fixes", json={"finding_ids": [finding["id"]], "title": "t", "instructions": "i",
+                                             "source_repo": "acme/web"}, headers=KOLEGA)
+    assert fix.status_code == 201 and "refinements" not in fix.json() and fix.json()["finding_ids"] == [finding["id"]]
+    fix_path = "%s/fixes/%s" % (base, fix.json()["id"])
+    done = wait_for(lambda: strict.get(fix_path, headers=KOLEGA).json()["status"] == "completed" and strict.get(fix_path, headers=KOLEGA))
+    assert "refinements" not in done.json() and int(done.headers["content-length"]) == len(done.content)
+    refined = strict.post(fix_path + "/refine", json={"instructions": "Add a test"}, headers=KOLEGA).json()
+    assert "refinements" not in refined and refined["status"] in ("pending", "running")
+    listed = strict.get(base + "/fixes", headers=KOLEGA).json()
+    assert listed["total"] == 1 and "refinements" not in listed["items"][0] and listed["items"][0]["id"] == fix.json()["id"]
+    # The refinement happened; the diff (documented) still shows it once the fix completes again.
+    wait_for(lambda: strict.get(fix_path, headers=KOLEGA).json()["status"] == "completed")
+    assert "# refinement: Add a test" in strict.get(fix_path + "/diff", headers=KOLEGA).json()["diff"]

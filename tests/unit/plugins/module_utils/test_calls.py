@@ -148,7 +148,10 @@ def test_the_emulator_rejects_exactly_the_values_declared_assumed():
 
 def test_the_emulator_keeps_exactly_the_assumed_parts_it_can_not_refuse():
     kept = set((vendor, method, shape(path), row) for vendor, method, path, _what, row in documented.KEPT if path != "*")
-    assert adapter_calls("kept") <= kept
+    # Assumed answer fields are left out of the answers instead (documented.UNDOCUMENTED_ANSWER_FIELDS).
+    trimmed = set((vendor, method, shape(path), row) for vendor, methods, path, _field, row in documented.UNDOCUMENTED_ANSWER_FIELDS
+                  for method in methods)
+    assert adapter_calls("kept") <= kept | trimmed
 
 
 # -- the assumed-call error ------------------------------------------------------------------------

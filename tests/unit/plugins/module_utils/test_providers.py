@@ -224,6 +224,55 @@ def test_kolega_endpoints(make_adapter):
     assert rec.requests[3].url.params["scan_batch_id"] == "batch_1"
 
 
+def test_kolega_fix_endpoints(make_adapter):
+    adapter, rec = make_adapter("kolega", lambda request: httpx.Response(200, json={"items": [], "has_next": False}))
+    adapter.list_fixes("repo_1", finding_id="fnd_1")
+    adapter.get_fix("repo_1", "fix_1")
+    adapter.get_fix_progress("repo_1", "fix_1")
+    adapter.get_fix_diff("repo_1", "fix_1")
+    adapter.create_fix("repo_1", ["fnd_1", "fnd_2"], "Title", "Do it", "acme/api", source_repo_provider="gitlab")
+    adapter.refine_fix("repo_1", "fix_1", "Also add a test")
+    adapter.cancel_fix("repo_1", "fix/1")
+    adapter.create_pull_requests("repo_1", "fix_1", title="PR title")
+    calls = [(r.method, r.url.raw_path.decode()) for r in rec.requests]
+    assert calls == [
+        ("GET", "/api/v1/repositories/repo_1/fixes?finding_id=fnd_1&limit=200&skip=0"),
+        ("GET", "/api/v1/repositories/repo_1/fixes/fix_1"),
+        ("GET", "/api/v1/repositories/repo_1/fixes/fix_1/progress"),
+        ("GET", "/api/v1/repositories/repo_1/fixes/fix_1/diff"),
+        ("POST", "/api/v1/repositories/repo_1/fixes"),
+        ("POST", "/api/v1/repositories/repo_1/fixes/fix_1/refine"),
+        ("POST", "/api/v1/repositories/repo_1/fixes/fix%2F1/cancel"),
+        ("POST", "/api/v1/repositories/repo_1/fixes/fix_1/pull-requests"),
+    ]
+    sent = bodies(rec)
+    assert sent[4] == {"finding_ids": ["fnd_1", "fnd_2"], "title": "Title", "instructions": "Do it", "source_repo": "acme/api",
+                       "source_repo_provider": "gitlab"}
+    assert sent[5] == {"instructions": "Also add a test"}
+    assert sent[7] == {"title": "PR title"}
+    assert adapter.quota_of("create_fix") == "prs" and adapter.quota_of("create_pull_requests") == "prs"
+    assert adapter.quota_of("refine") is None
+
+
+def test_kolega_normalize_fix():
+    adapter = adapter_of("kolega")
+    raw = {"id": "fix_1", "repository_id": "r1", "finding_ids": ["b", "a"], "title": "T", "status": "completed",
+           "source_repo": "acme/api", "source_scan_branch": "main", "created_at": "2026-01-01T00:00:00Z",
+           "refinements": [{"instructions": "Add a test", "created_at": "2026-01-01T00:01:00Z"}],
+           "pull_requests": [{"repo_full_name": "acme/api", "branch_name": "b", "pr_number": 7,
+                              "pr_url": "https://github.com/acme/api/pull/7", "merge_status": "open", "created_at": "2026-01-01T00:02:00Z"}]}
+    fix = adapter.normalize_fix(raw)
+    assert fix["finding_ids"] == ["a", "b"] and fix["status"] == "completed" and fix["branch"] == "main"
+    assert fix["pull_request_urls"] == ["https://github.com/acme/api/pull/7"] and fix["pull_requests"][0]["number"] == 7
+    assert fix["refinements"] == ["Add a test"] and fix["progress"] is None
+    running = adapter.normalize_fix(raw, progress={"fix_id": "fix_1", "status": "pending", "agent_steps_completed": 3})
+    assert running["status"] == "queued" and running["progress"]["agent_steps_completed"] == 3
+    assert adapter.normalize_fix(dict(raw, refinements=None))["refinements"] is None
+    del raw["refinements"]
+    assert adapter.fix_refinements(raw) is None
+    adapter.close()
+
+
 def test_agilesec_endpoints(make_adapter):
     adapter, rec = make_adapter("agilesec", lambda request: httpx.Response(200, json={"data": [], "total": 0}))
     adapter.create_sensor_and_scan("GIT Sensor", "repo-scan", {"url": "https://git.example.test/r.git"},

@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
 
-from ansible_collections.scanops.security.plugins.module_utils import common, findings, scans
+from ansible_collections.scanops.security.plugins.module_utils import common, findings, fixes, scans
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
 
 try:
@@ -33,8 +33,8 @@ INVOCATION_IS_OPTIONAL = "inject_invocation" in PASS_VARS
 
 # Saved before any test patches it: every routed adapter is built by the real one.
 BUILD_ADAPTER = common.build_adapter
-# Where module code looks build_adapter up: common (module_adapter), findings and scans (scan_adapter).
-ADAPTER_USERS = (common, findings, scans)
+# Where module code looks build_adapter up: common (module_adapter), findings, fixes and scans (scan_adapter).
+ADAPTER_USERS = (common, findings, fixes, scans)
 
 
 def route_adapters(monkeypatch, vendor):
