@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -27,6 +28,8 @@ DEMO_API_KEYS = {
     "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
 }
 OUTPUT_DIR = os.path.join(COLLECTION_ROOT, "tests", "output", "integration")
+# Summaries older than this session are left over from an earlier run and not printed.
+SESSION_STARTED = time.time()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +107,25 @@ class TargetRunner:
         playbook = os.path.join(OUTPUT_DIR, "%s.play.yml" % target)
         with open(playbook, "w", encoding="utf-8") as handle:
             handle.write("- hosts: localhost\n  gather_facts: false\n  roles:\n    - %s\n" % target)
+        secret_values = dict(test_secrets)
+        secret_values.update({"%s api_key" % name: conf["api_key"] for name, conf in providers.items()})
+        return self._play(target, ["-e", "@" + vars_file, playbook] + (["--check"] if check else []),
+                          variables["scanops_output_dir"], secret_values)
+
+    def run_playbook(self, name, playbook, args=()):
+        """Run one of the collection's playbooks (``playbooks/<playbook>``) against the emulator with -vvv.
+
+        ``SCANOPS_EMULATOR_URL`` points at the session's emulator, so ``-e @playbooks/vars/emulator.yml``
+        works as the playbook documents it. The demo credentials are searched for in what it prints
+        and in every file under ``tests/output/integration/<name>``.
+        """
+        output_dir = os.path.join(OUTPUT_DIR, name)
+        os.makedirs(output_dir, exist_ok=True)
+        secret_values = {"%s api_key" % provider: conf["api_key"] for provider, conf in self.provider_vars().items()}
+        return self._play(name, [os.path.join(COLLECTION_ROOT, "playbooks", playbook)] + list(args), output_dir, secret_values,
+                          env_extra={"SCANOPS_EMULATOR_URL": self.base_url})
+
+    def _play(self, name, args, output_dir, secret_values, env_extra=None):
         inventory = os.path.join(OUTPUT_DIR, "inventory.ini")
         with open(inventory, "w", encoding="utf-8") as handle:
             handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
@@ -117,21 +139,31 @@ class TargetRunner:
             "ANSIBLE_LOCALHOST_WARNING": "0",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
         })
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory,
-                   "-e", "@" + vars_file, playbook]
-        if check:
-            command.append("--check")
+        env.update(env_extra or {})
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory] + list(args)
         completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=600, check=False)
         output = completed.stdout + completed.stderr
-        with open(os.path.join(OUTPUT_DIR, "%s.log" % target), "w", encoding="utf-8") as handle:
+        with open(os.path.join(OUTPUT_DIR, "%s.log" % name), "w", encoding="utf-8") as handle:
             handle.write(output)
-        secret_values = dict(test_secrets)
-        secret_values.update({"%s api_key" % name: conf["api_key"] for name, conf in providers.items()})
-        # Reports and other files the target wrote are searched as well as what it printed.
-        return PlaybookResult(completed.returncode, output + _read_tree(variables["scanops_output_dir"]), secret_values)
+        # Reports and other files the play wrote are searched as well as what it printed.
+        return PlaybookResult(completed.returncode, output + _read_tree(output_dir), secret_values)
 
 
 @pytest.fixture(scope="session")
 def target_runner(emulator_url, admin):  # pylint: disable=redefined-outer-name
     """Runner for integration targets against the session's emulator."""
     return TargetRunner(emulator_url, admin)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # pylint: disable=unused-argument
+    """Print the ``summary.txt`` a target wrote into its output directory during this session (its counts)."""
+    lines = []
+    for target in sorted(os.listdir(OUTPUT_DIR)) if os.path.isdir(OUTPUT_DIR) else []:
+        path = os.path.join(OUTPUT_DIR, target, "summary.txt")
+        if os.path.isfile(path) and os.path.getmtime(path) >= SESSION_STARTED:
+            with open(path, encoding="utf-8") as handle:
+                lines.extend(line.rstrip() for line in handle if line.strip())
+    if lines:
+        terminalreporter.write_sep("=", "integration target counts")
+        for line in lines:
+            terminalreporter.write_line(line)
