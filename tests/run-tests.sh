@@ -64,11 +64,12 @@ units() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/unit); }
 emulator() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/emulator/tests); }
 integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integration); }
 lint() {
-  (cd "$stage" && ansible-lint --profile production --offline roles playbooks)
-  # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
-  (cd "$stage" && bash docs/build-reference.sh --check)
-  # So are the tables generated from declarations in the code (adapters' calls, the emulator's documented-only table).
-  (cd "$stage" && python docs/build-tables.py --check)
+  # run_suite calls this as the condition of an `if`, where set -e does not stop at a failed step: chain them.
+  (cd "$stage" && ansible-lint --profile production --offline roles playbooks) &&
+    # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
+    (cd "$stage" && bash docs/build-reference.sh --check) &&
+    # So are the tables generated from declarations in the code (adapters' calls, the emulator's documented-only table).
+    (cd "$stage" && python docs/build-tables.py --check)
 }
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
