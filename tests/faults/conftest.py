@@ -32,7 +32,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # pylint: di
     terminalreporter.write_sep("=", "fault-injection summary (converged/clean failures count the fault runs)")
     for line in lines:
         terminalreporter.write_line(line)
-    untested = [name for name in ("scan_run", "scan_info", "finding_status", "finding_info", "scan_sensor", "callback_endpoint",
+    untested = [name for name in ("scan_run", "scan_info", "finding_status", "finding_info", "finding_fix", "scan_sensor", "callback_endpoint",
                                   "callback_endpoint_info") if not module_exists(name)]
     if untested:
         terminalreporter.write_line("modules not landed, not covered: %s" % ", ".join(untested))
