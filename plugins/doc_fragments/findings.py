@@ -42,7 +42,8 @@ options:
   rule_id:
     description:
       - Only findings of these rules, compared without regard to case. CloudGeni check id (C(CKV_AWS_19)),
-        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or control id.
+        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or
+        control id (a C(control_id) a platform sends is read as the rule id, an assumption, but the filter is refused).
     type: list
     elements: str
   cve:

@@ -81,7 +81,8 @@ options:
       - Only requests that are safe to repeat are retried; a request that creates something is
         retried only when the server certainly did not act on it (HTTP 429 or no connection).
       - Waits grow exponentially with jitter and honour the C(Retry-After) header and the
-        vendor's own retry hints.
+        vendor's own retry hints (Penaxtra C(retry_after_seconds); CloudGeni C(details.retryAfterSeconds), an
+        assumption, since CloudGeni documents no rate-limit headers, see C(docs/assumptions.md)).
     type: int
     default: 5
   retry_timeout:

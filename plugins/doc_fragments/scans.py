@@ -17,6 +17,8 @@ options:
   repository:
     description:
       - CloudGeni repository id (C(repo_abc123)), full name (C(myorg/infrastructure)) or name; Kolega repository id or name.
+      - Names are looked up in the vendor's documented repository list. A Kolega value shaped like a UUID is taken as
+        the repository id and used as is (Kolega ids are UUIDs, see C(docs/assumptions.md)).
       - A name that matches several repositories is an error listing their ids.
       - Required for O(provider=cloudgeni) and O(provider=kolega).
     type: str
@@ -37,6 +39,9 @@ options:
   sensor:
     description:
       - AgileSec sensor id or exact sensor name.
+      - A value of 24 hexadecimal characters is the sensor id and goes straight to the documented C(POST /v3/scan/execute)
+        and C(GET /v3/scan/{executionId}). B(Assumed API:) a name is looked up with C(GET /v3/sensors?name=), a call
+        AgileSec does not document (see C(docs/assumptions.md)).
     type: str
   image:
     description:

@@ -30,6 +30,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsError,
     VocabularyError,
 )
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import FINDINGS_CAP as PENAXTRA_FINDINGS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import COMPLETED, SEVERITIES
 
@@ -230,6 +231,11 @@ class FindingSource(object):
 class _RepositoryScoped(FindingSource):
     """CloudGeni and Kolega: findings live under a repository, given by id or by name."""
 
+    # The shape of the vendor's repository ids: a value of that shape is used as the id, any other
+    # is looked up in the repository list. None: try the value as an id and read the vendor's
+    # documented 404 as "look it up" (CloudGeni documents 404 for a missing resource).
+    ID_SHAPE = None
+
     def __init__(self, adapter, params):
         super(_RepositoryScoped, self).__init__(adapter, params)
         self.repository_id = params.get("repository")
@@ -251,20 +257,29 @@ class _RepositoryScoped(FindingSource):
                                % (wanted, len(matches), ", ".join(str(m) for m in matches)))
         return matches[0] if matches else None
 
-    def iter_scoped(self, make_pages):
-        """Walk ``make_pages(repository_id)``; on a 404 before the first item, read the option as a name.
+    def _resolve_by_list(self):
+        found = self._resolve_repository()
+        if found is None:
+            raise ScanopsError("repository '%s' matches no %s repository id, name or full name"
+                               % (self.params["repository"], self.name))
+        self.repository_id = found
 
-        Trying it as an id first costs nothing when it is one (the common case); a name costs one
-        404 plus the repository list.
+    def iter_scoped(self, make_pages):
+        """Walk ``make_pages(repository_id)`` with the option resolved to a repository id.
+
+        With ``ID_SHAPE`` the value's shape decides: an id goes straight to the findings, anything
+        else is looked up in the repository list first. Without it the value is tried as an id and
+        a 404 before the first item sends it to the list (a name costs one 404 plus the list).
         """
         yielded = False
+        if self.ID_SHAPE is not None:
+            if not self._resolved and not self.ID_SHAPE.match(str(self.repository_id)):
+                self._resolve_by_list()
+            yield from make_pages(self.repository_id)
+            return
         if "/" in str(self.repository_id) and not self._resolved:
             # A full name (owner/repo) can never be an id.
-            found = self._resolve_repository()
-            if found is None:
-                raise ScanopsError("repository '%s' matches no %s repository id, name or full name"
-                                   % (self.params["repository"], self.name))
-            self.repository_id = found
+            self._resolve_by_list()
         try:
             for item in make_pages(self.repository_id):
                 yielded = True
@@ -300,6 +315,9 @@ class CloudGeniFindings(_RepositoryScoped):
 
 class KolegaFindings(_RepositoryScoped):
     SCOPE = {"repository": True, "scan_id": False}
+    # Kolega ids are UUIDs; its OpenAPI documents only 200 and 422 below a repository, so a 404
+    # there is never read as "the value was a name" (docs/assumptions.md, Repository ids).
+    ID_SHAPE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
     FILTERS = frozenset(("severity", "status", "rule_id", "cve", "path", "ids"))
     NO_FILTER_REASON = {"package": "package field (SBOM findings name the package only in their text; filter by cve or rule_id)"}
 
@@ -543,8 +561,9 @@ def write_changes(source, to_change, vendor_status, note=None, assignee=None, co
     """Send one write per change over a bounded thread pool; return ``(done, failed)``.
 
     ``done`` holds the changes that were written, ``failed`` ``(change, error)`` pairs. A 401
-    or 403 stops further writes (they would all fail the same way); those not sent are failed
-    with a "not sent" note. The client's limiter, shared by the threads, keeps the pace.
+    or 403, or an AssumedCallError (the platform lacks the assumed write), stops further writes
+    (they would all fail the same way); those not sent are failed with a "not sent" note. The
+    client's limiter, shared by the threads, keeps the pace.
     """
     stop = threading.Event()
     stop_reason = []
@@ -559,7 +578,10 @@ def write_changes(source, to_change, vendor_status, note=None, assignee=None, co
             source.write(finding["id"], vendor_status, note=note, assignee=assignee)
         except ScanopsError as err:
             outcome[index] = err
-            if isinstance(err, ScanopsApiError) and err.status in (401, 403) and not stop.is_set():
+            if isinstance(err, AssumedCallError) and not stop.is_set():
+                stop_reason.append("an earlier write showed that %s" % err.undocumented_reason())
+                stop.set()
+            elif isinstance(err, ScanopsApiError) and err.status in (401, 403) and not stop.is_set():
                 stop_reason.append("an earlier write was refused with HTTP %s" % err.status)
                 stop.set()
         except Exception as err:  # pylint: disable=broad-except
@@ -660,6 +682,12 @@ def run_finding_status(module):
         )
         if module._diff:  # pylint: disable=protected-access
             result["diff"] = build_diff(done)
+        assumed = [(change, err) for change, err in failed if isinstance(err, AssumedCallError)]
+        if assumed:
+            change, err = assumed[0]
+            module.fail_json(msg="%s; %d of %d writes not done, %d findings changed"
+                             % (err.describe("Set status of finding", str(change[0]["id"])), len(failed), len(to_change), len(done)),
+                             **result)
         if failed:
             first = result["failed_findings"][0]["error"]
             module.fail_json(msg="Set finding status: %d of %d writes failed, %d findings changed; a re-run retries the rest. First error: %s"

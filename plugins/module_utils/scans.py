@@ -22,12 +22,14 @@ import re
 import threading
 import time
 
+from ansible_collections.scanops.security.plugins.module_utils.callbacks import is_object_id
 from ansible_collections.scanops.security.plugins.module_utils.client import usable_wait
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import RUNS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
@@ -302,6 +304,10 @@ class ScanStrategy(object):
         """Raw scans of exactly this target, newest first."""
         raise NotImplementedError
 
+    def history_before_trigger(self, warn):
+        """``history()`` for the adopt-or-reuse decision; a strategy may go on without it (``warn`` says why)."""
+        return self.history()
+
     def trigger(self):
         """Start a scan; the raw scan, or None when the vendor does not say which one."""
         raise NotImplementedError
@@ -531,8 +537,11 @@ class KolegaScans(ScanStrategy):
 class AgileSecScans(ScanStrategy):
     """AgileSec: an existing sensor (id or name) run with ``/v3/scan/execute``.
 
-    There is no execution list; the sensor's ``lastExecutionId`` (assumed sensor object) is the
-    only earlier execution the module can see. Findings live in the platform's search store,
+    A sensor id (24 hex characters, the assumed shape) goes straight to the documented
+    ``/v3/scan/execute`` and ``/v3/scan/{executionId}``; only a name needs the assumed sensor
+    list. There is no execution list: the sensor's ``lastExecutionId`` (assumed sensor object) is
+    the only earlier execution the module can see, and a platform without it still runs and polls
+    the sensor, adopting or reusing nothing. Findings live in the platform's search store,
     outside this API, so executions carry no counts.
     """
 
@@ -542,6 +551,11 @@ class AgileSecScans(ScanStrategy):
 
     def resolve(self):
         wanted = self.params["sensor"]
+        # A sensorId is a 24-hex ObjectId like the documented callbackId (docs/assumptions.md, Sensor ids).
+        if is_object_id(wanted):
+            self.sensor = {"sensorId": wanted}
+            self.label = "sensor %s" % wanted
+            return
         named = [s for s in self.adapter.list_sensors(name=wanted) if s.get("sensorName") == wanted]
         if len(named) > 1:
             raise ScanopsError("sensor '%s' is ambiguous: it matches %d sensors: %s; give the sensor id instead"
@@ -552,7 +566,7 @@ class AgileSecScans(ScanStrategy):
             try:
                 self.sensor = self.adapter.get_sensor(wanted)
             except ScanopsApiError as err:
-                if err.status == 404:
+                if err.status == 404 and not isinstance(err, AssumedCallError):
                     raise ScanopsError("no sensor has the id or name '%s'" % wanted)
                 raise
         self.label = "sensor %s" % (self.sensor.get("sensorName") or self.sensor.get("sensorId"))
@@ -571,6 +585,15 @@ class AgileSecScans(ScanStrategy):
             return []
         return [self.adapter.get_execution(last)]
 
+    def history_before_trigger(self, warn):
+        # Adopting or reusing an execution needs the assumed sensor object; running one does not.
+        try:
+            return self.history()
+        except AssumedCallError as err:
+            warn("%s; without it no earlier execution of %s can be seen, so none is adopted or reused"
+                 % (err.message, self.label))
+            return []
+
     def trigger(self):
         answer = self.adapter.execute_sensor(self.sensor["sensorId"])
         if not isinstance(answer, dict) or not answer.get("executionId"):
@@ -582,7 +605,11 @@ class AgileSecScans(ScanStrategy):
         return self.adapter.get_execution(raw["executionId"])
 
     def get(self, scan_id):
-        return self.adapter.get_execution(scan_id)
+        execution = self.adapter.get_execution(scan_id)
+        sensor_id = (getattr(self, "sensor", None) or {}).get("sensorId")
+        if sensor_id and isinstance(execution, dict) and execution.get("sensorId") not in (None, sensor_id):
+            raise ScanopsError("execution %s is one of sensor %s, not of %s" % (scan_id, execution.get("sensorId"), self.label))
+        return execution
 
     def counts(self, raw):
         return None, None
@@ -920,7 +947,7 @@ class ScanRun(object):
         strategy = self.strategy
         self.remaining()  # the wait_timeout runs from here
         with _Step("List scans of", strategy.label, self.snapshot()):
-            history = strategy.history()
+            history = strategy.history_before_trigger(self.warn)
         raw = None
         if not self.params.get("force"):
             raw = self._reusable(history)

@@ -333,12 +333,16 @@ def find_sensors(adapter, name):
 
 
 def resolve_callback(adapter, value, check_mode):
-    """``(callback_id, warning)`` for a callback endpoint given by name or 24-hex id.
+    """``(callback_id, warning)`` for a callback endpoint given by name or by its 24-hex Callback ID.
 
-    Names are looked up first; a 24-hex value that names nothing must be an existing id. In
-    check mode an endpoint that does not exist yet (created earlier in the same check run) is
-    reported as a warning instead of an error, and the id is None.
+    A 24-hex value is the Callback ID (the documented format; the UI copies it) and is sent as is:
+    the documented ``/v3/scan/create`` answers 404 "callbackId not found." when it is unknown. A
+    name needs the assumed endpoint list. In check mode an endpoint that does not exist yet
+    (created earlier in the same check run) is reported as a warning instead of an error, and the
+    id is None.
     """
+    if is_object_id(value):
+        return value, None
     named = [item for item in adapter.list_callback_endpoints(name=value) if item.get("name") == value]
     if len(named) > 1:
         raise ambiguity_error("callback endpoint", "callback", value, named)
@@ -348,19 +352,10 @@ def resolve_callback(adapter, value, check_mode):
             raise InputError("callback: endpoint %r has id %r; Invalid format for callbackId: expected a 24-hex-character ObjectId."
                              % (value, callback_id))
         return callback_id, None
-    if is_object_id(value):
-        try:
-            adapter.get_callback_endpoint(value)
-            return value, None
-        except ScanopsApiError as err:
-            if err.status != 404:
-                raise
-    message = "callback: no callback endpoint is named %r%s" % (value, " or has that id" if is_object_id(value) else "")
+    message = "callback: no callback endpoint is named %r" % value
     if check_mode:
         return None, message + "; check mode assumes it will exist"
-    if not is_object_id(value):
-        message += " (and it is not a 24-hex callbackId either)"
-    raise InputError(message)
+    raise InputError(message + " (and it is not a 24-hex callbackId either)")
 
 
 def _diff_view(sensor):

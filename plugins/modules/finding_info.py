@@ -97,7 +97,8 @@ findings:
       description: The provider id.
       type: str
     rule_id:
-      description: Check id, rule, CVE id or control id.
+      description: Check id (CloudGeni, Kolega) or CVE id (HarborGuard); for Penaxtra a C(control_id) the platform sends
+        (an assumption, see C(docs/assumptions.md)), else null.
       type: str
     title:
       description: Short description.

@@ -16,9 +16,14 @@ description:
   - For N findings the requests are the list pages (the largest page each vendor allows) plus one write per changed finding,
     sent over one connection pool by at most O(concurrency) threads, paced by the client-side rate limiter.
   - "Writes per provider: Kolega C(PATCH /api/v1/repositories/{id}/findings/{findingId});
-    HarborGuard C(PUT /api/vulnerabilities/{vulnId}/triage); Penaxtra C(PATCH /api/v2/findings/{id});
+    HarborGuard C(PUT /api/vulnerabilities/{vulnId}/triage) with the body C({status, assignee, note}), whose field names
+    are an assumption (the page documents the call and the triage object it echoes, not the request body);
+    Penaxtra C(PATCH /api/v2/findings/{id}), where the page lists the statuses only as C(open), C(triaged), ... so
+    C(in_progress), C(fixed), C(risk_accepted) and C(false_positive) are an assumption;
     CloudGeni C(PATCH .../scans/{scanId}/findings/{findingId}), an assumption because CloudGeni documents no such
-    call (see C(docs/assumptions.md))."
+    call. See the collection's C(docs/assumptions.md)."
+  - When a platform refuses an assumed call, body field or status value (HTTP 404 or 405, or its validation error),
+    the task fails with one message naming the assumption and sends no further writes.
   - When some writes fail after their retries (HTTP 5xx or 429), the task fails and reports which findings were changed
     (RV(changed_findings)) and which were not (RV(failed_findings)); a re-run writes only what is still different.
   - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
@@ -158,7 +163,8 @@ changed_findings:
       description: The vendor's finding id.
       type: str
     rule_id:
-      description: Check id, rule, CVE id or control id.
+      description: Check id (CloudGeni, Kolega) or CVE id (HarborGuard); for Penaxtra a C(control_id) the platform sends
+        (an assumption, see C(docs/assumptions.md)), else null.
       type: str
     before:
       description: Status before.

@@ -17,6 +17,13 @@ description:
     O(status)); the last execution of an AgileSec O(sensor) (AgileSec has no execution list), or any execution by
     O(scan_id); HarborGuard scans, optionally of one O(image) (filters O(status), O(sort)); Penaxtra runs (the newest 100),
     optionally of one O(integration_id) (filter O(status))."
+  - "ASSUMPTIONS where the vendors are silent (rows of the collection's C(docs/assumptions.md)): an AgileSec sensor given
+    by name is found with C(GET /v3/sensors?name=), and a sensor's last execution is the C(lastExecutionId) of
+    C(GET /v3/sensors/{sensorId}); AgileSec executions report C(pending) and C(running) before the documented
+    C(successful) or C(failed); HarborGuard scans of an O(image) are found with C(GET /api/scans?search=<image>).
+    An execution read by O(scan_id) with a sensor id uses only the documented C(GET /v3/scan/{executionId}) (the
+    execution must belong to that sensor)."
+  - When a platform answers an assumed call with HTTP 404 or 405 the task fails with a message naming the assumption.
   - Read-only; never reports a change.
 author:
   - scanops engineering (@scanops)

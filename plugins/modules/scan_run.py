@@ -36,10 +36,17 @@ description:
     result lists one entry per target in RV(scans); RV(gate) is the verdict over all of them and the reports cover all of them.
     A target that fails does not stop the others: the task fails afterwards naming the failed targets and the scans
     that were started, so a re-run with O(max_age) adopts or reuses them."
-  - "ASSUMPTIONS where the vendors are silent: AgileSec sensors are listed with C(GET /v3/sensors?name=)
-    and a sensor's last execution is its C(lastExecutionId); HarborGuard's C(GET /api/scans?search=) is a substring
-    match on the image reference, and scans with one C(tagId) are of one image tag. See the collection's
-    C(docs/assumptions.md)."
+  - "ASSUMPTIONS where the vendors are silent (each is a row of the collection's C(docs/assumptions.md)): an AgileSec
+    sensor given by name is found with C(GET /v3/sensors?name=) (a 24-hex sensor id needs no lookup); the only earlier
+    execution of a sensor, the one that can be adopted or reused, is the C(lastExecutionId) of
+    C(GET /v3/sensors/{sensorId}); AgileSec executions report C(pending) and C(running) before the documented
+    C(successful) or C(failed) (any other word is read as still running); HarborGuard's C(GET /api/scans?search=) is a
+    substring match on the image reference, and scans with one C(tagId) are of one image tag; CloudGeni's HTTP 429
+    carries its wait in C(details.retryAfterSeconds)."
+  - "When a platform answers an assumed call with HTTP 404 or 405, or rejects an assumed field or value, the task fails
+    with one message naming the assumption: C(<vendor> does not document <METHOD path>; the collection assumes it
+    (docs/assumptions.md, <section>) and <api_url> answered HTTP <status>). Documented paths keep working: an AgileSec
+    sensor given by id is still run and polled, with a warning that no earlier execution can be adopted or reused."
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
@@ -193,7 +200,9 @@ options:
     choices: [A, B, C, D, E, F]
   ignore:
     description:
-      - Findings that do not count for the gate, by rule id (check id, CVE id, control id) or finding id.
+      - Findings that do not count for the gate, by rule id (CloudGeni and Kolega check id, HarborGuard CVE id) or finding id.
+      - Penaxtra findings carry no documented rule id (the collection reads C(control_id) when a platform sends one, a field
+        no page lists; see C(docs/assumptions.md)), so list Penaxtra findings by their id.
       - An entry whose O(ignore[].expires) date has passed counts again and is reported in C(gate.expired_ignores).
       - Needs the scan's findings, which are then fetched. AgileSec offers no findings through its scan API.
     type: list

@@ -89,6 +89,9 @@ options:
     description:
       - The callback endpoint the platform calls when a scan of this sensor ends, by name or by its
         24-hex Callback ID (see M(scanops.security.callback_endpoint)).
+      - A 24-hex value is the Callback ID (the documented format the UI copies) and is sent as is; the platform answers
+        C(callbackId not found.) when it does not exist. B(Assumed API:) a name is looked up with
+        C(GET /v3/callback-endpoints?name=) (see C(docs/assumptions.md)).
     type: str
   incremental_scan:
     description:

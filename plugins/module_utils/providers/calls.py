@@ -129,6 +129,10 @@ class AssumedCallError(ScanopsApiError):
         self.assumption = assumption
         self.undocumented = undocumented
 
+    def undocumented_reason(self):
+        """A short reason for notes: ``the platform does not accept the assumed <METHOD path ...>``."""
+        return "the platform does not accept the assumed %s" % self.undocumented
+
     def describe(self, action, resource=None):
         # The status is already part of the message: no "(HTTP ...)" suffix.
         subject = action if not resource else "%s %s" % (action, resource)

@@ -80,7 +80,7 @@ class FakePlatform(object):
         if match:
             endpoint = self.endpoints.get(match.group(1))
             if endpoint is None:
-                return self.failed(404, "Callback endpoint not found.")
+                return self.failed(404, "callbackId not found.")
             if method == "GET":
                 return self.answer(200, endpoint)
             if method == "DELETE":
@@ -105,6 +105,8 @@ class FakePlatform(object):
         if path == "/v3/sensors":
             return self.paged([dict(s, sensorConfig=self.masked(s["sensorConfig"])) for s in self.sensors.values()], request)
         if path == "/v3/scan/create":
+            if body.get("callbackId") and body["callbackId"] not in self.endpoints:
+                return self.failed(404, "callbackId not found.")
             sensor = dict(body, sensorId=self.new_id(), lastExecutionId=self.new_id())
             sensor.setdefault("priority", "low")
             self.sensors[sensor["sensorId"]] = sensor

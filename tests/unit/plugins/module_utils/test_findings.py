@@ -15,7 +15,7 @@ from ansible.module_utils.six.moves.urllib.parse import unquote
 
 from ansible_collections.scanops.security.plugins.module_utils import findings as F
 from ansible_collections.scanops.security.plugins.module_utils import vocabulary
-from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 
 
@@ -76,18 +76,23 @@ class FakeVendor(object):
         return httpx.Response(status, json={"detail": {"detail": "boom %d" % status, "error_code": "E%d" % status}})
 
 
+# Kolega repository ids are UUIDs (the findings modules use a value of that shape as the id).
+KOLEGA_REPO_1 = "5a1f0c3e-2b4d-4e6f-8a9b-0c1d2e3f4a5b"
+KOLEGA_REPO_2 = "7c2e1d4f-3a5b-4c6d-9e8f-1a2b3c4d5e6f"
+
+
 class FakeKolega(FakeVendor):
-    REPOS = [{"id": "repo_1", "name": "payments", "repositories": [{"full_name": "acme/payments"}]},
-             {"id": "repo_2", "name": "web", "repositories": [{"full_name": "acme/web"}]}]
+    REPOS = [{"id": KOLEGA_REPO_1, "name": "payments", "repositories": [{"full_name": "acme/payments"}]},
+             {"id": KOLEGA_REPO_2, "name": "web", "repositories": [{"full_name": "acme/web"}]}]
 
     def get(self, request, params):
         path = request.url.path
         if path == "/api/v1/repositories":
             return self.page(self.REPOS, params)
         repo = path.split("/")[4]
-        if repo not in ("repo_1", "repo_2"):
+        if repo not in [known["id"] for known in self.REPOS]:
             return self.error(404)
-        items = [i for i in self.items if i.get("repository_id", "repo_1") == repo]
+        items = [i for i in self.items if i.get("repository_id", KOLEGA_REPO_1) == repo]
         for key in ("severity", "status", "scan_batch_id"):
             if params.get(key):
                 items = [i for i in items if i.get(key) == params[key]]
@@ -105,7 +110,7 @@ def kolega_items(count, **extra):
     severities = ("critical", "high", "medium", "low", "info")
     items = []
     for n in range(count):
-        item = {"id": "fnd_%04d" % n, "repository_id": "repo_1", "check_id": "rule-%d" % (n % 3),
+        item = {"id": "fnd_%04d" % n, "repository_id": KOLEGA_REPO_1, "check_id": "rule-%d" % (n % 3),
                 "severity": severities[n % 5], "status": "open", "file_path": ("test/" if n % 2 else "src/") + "f%d.py" % n,
                 "line": n, "message": "m", "title": "t", "scan_batch_id": "batch_%d" % (n % 2),
                 "first_detected_at": "2024-01-01T00:00:00Z"}
@@ -193,7 +198,7 @@ def params(**kwargs):
 # -- selection ----------------------------------------------------------------------------------
 def test_selection_filters_are_normalized_and_combined(make_adapter):
     adapter, _rec = make_adapter("kolega", [])
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     finding = adapter.normalize_finding(kolega_items(2)[1])  # high, test/f1.py, rule-1
     assert F.Selection(severity=["high"], rule_id=["RULE-1"], path="test/*").matches(source, finding)
     assert F.Selection(path="./test/*.py").matches(source, finding)
@@ -206,7 +211,7 @@ def test_selection_filters_are_normalized_and_combined(make_adapter):
 
 def test_kolega_cve_comes_from_the_check_id(make_adapter):
     adapter, _rec = make_adapter("kolega", [])
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     raw = kolega_items(1, check_id="CVE-2021-44228", title="log4j-core 2.14.1 is affected by CVE-2021-44228")[0]
     finding = adapter.normalize_finding(raw)
     assert source.cves(finding) == ["CVE-2021-44228", "CVE-2021-44228"]
@@ -256,7 +261,7 @@ def test_agilesec_has_no_findings_api(make_adapter):
 def test_kolega_walks_every_page_at_the_largest_size_and_pushes_single_filters(make_adapter):
     vendor = FakeKolega(kolega_items(450))
     adapter, _rec = make_adapter("kolega", vendor)
-    source = F.source_for(adapter, params(repository="repo_1", scan_id="batch_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1, scan_id="batch_1"))
     found, missing = F.select_findings(source, F.Selection(severity=["high"], status=["open"]))
     assert missing == []
     assert len(found) == len([i for i in kolega_items(450) if i["severity"] == "high" and i["scan_batch_id"] == "batch_1"])
@@ -270,7 +275,7 @@ def test_kolega_walks_every_page_at_the_largest_size_and_pushes_single_filters(m
 def test_several_values_are_filtered_client_side(make_adapter):
     vendor = FakeKolega(kolega_items(450))
     adapter, _rec = make_adapter("kolega", vendor)
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     found, _missing = F.select_findings(source, F.Selection(severity=["high", "critical"], path="test/*"))
     assert [u.params["skip"] for u in vendor.gets] == ["0", "200", "400"]
     assert "severity" not in vendor.gets[0].params
@@ -281,7 +286,7 @@ def test_several_values_are_filtered_client_side(make_adapter):
 def test_ids_send_only_the_scope_and_report_missing_ids(make_adapter):
     vendor = FakeKolega(kolega_items(10))
     adapter, _rec = make_adapter("kolega", vendor)
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     found, missing = F.select_findings(source, F.Selection(ids=["fnd_0003", "nope"], severity=["critical"]))
     assert "severity" not in vendor.gets[0].params
     assert found == []  # fnd_0003 is low: filtered out, yet it exists
@@ -291,20 +296,41 @@ def test_ids_send_only_the_scope_and_report_missing_ids(make_adapter):
 def test_limit_stops_paging(make_adapter):
     vendor = FakeKolega(kolega_items(450))
     adapter, _rec = make_adapter("kolega", vendor)
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     found, _missing = F.select_findings(source, F.Selection(), limit=5)
     assert len(found) == 5 and len(vendor.gets) == 1
 
 
-def test_repository_name_is_resolved_after_a_404(make_adapter):
-    vendor = FakeKolega(kolega_items(3, repository_id="repo_2"))
+def test_kolega_repository_name_is_looked_up_in_the_list_first(make_adapter):
+    vendor = FakeKolega(kolega_items(3, repository_id=KOLEGA_REPO_2))
     adapter, _rec = make_adapter("kolega", vendor)
     source = F.source_for(adapter, params(repository="web"))
     found, _missing = F.select_findings(source, F.Selection())
     assert len(found) == 3
-    assert [u.path for u in vendor.gets] == ["/api/v1/repositories/web/findings", "/api/v1/repositories",
-                                             "/api/v1/repositories/repo_2/findings"]
-    assert source.repository_id == "repo_2"
+    # No probe of /repositories/web/findings: Kolega documents only 200 and 422 there.
+    assert [u.path for u in vendor.gets] == ["/api/v1/repositories", "/api/v1/repositories/%s/findings" % KOLEGA_REPO_2]
+    assert source.repository_id == KOLEGA_REPO_2
+
+
+def test_kolega_id_shaped_value_is_used_as_is_and_its_404_is_the_vendors_answer(make_adapter):
+    vendor = FakeKolega(kolega_items(3))
+    adapter, _rec = make_adapter("kolega", vendor)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    source = F.source_for(adapter, params(repository=unknown))
+    with pytest.raises(ScanopsApiError) as info:
+        F.select_findings(source, F.Selection())
+    assert info.value.status == 404
+    assert [u.path for u in vendor.gets] == ["/api/v1/repositories/%s/findings" % unknown]
+
+
+def test_kolega_id_of_another_shape_is_found_in_the_list(make_adapter):
+    vendor = FakeKolega(kolega_items(2))
+    vendor.REPOS = [dict(FakeKolega.REPOS[0], id="legacy-id-1")]
+    vendor.items = [dict(item, repository_id="legacy-id-1") for item in vendor.items]
+    adapter, _rec = make_adapter("kolega", vendor)
+    source = F.source_for(adapter, params(repository="legacy-id-1"))
+    assert len(F.select_findings(source, F.Selection())[0]) == 2
+    assert [u.path for u in vendor.gets] == ["/api/v1/repositories", "/api/v1/repositories/legacy-id-1/findings"]
 
 
 def test_full_name_is_resolved_first_and_unknown_names_fail(make_adapter):
@@ -312,7 +338,7 @@ def test_full_name_is_resolved_first_and_unknown_names_fail(make_adapter):
     adapter, _rec = make_adapter("kolega", vendor)
     source = F.source_for(adapter, params(repository="acme/payments"))
     F.select_findings(source, F.Selection())
-    assert [u.path for u in vendor.gets] == ["/api/v1/repositories", "/api/v1/repositories/repo_1/findings"]
+    assert [u.path for u in vendor.gets] == ["/api/v1/repositories", "/api/v1/repositories/%s/findings" % KOLEGA_REPO_1]
     missing = F.source_for(adapter, params(repository="acme/nothing"))
     with pytest.raises(ScanopsError) as info:
         F.select_findings(missing, F.Selection())
@@ -374,7 +400,7 @@ def test_writes_are_bounded_and_partial_failures_are_exact(make_adapter):
     vendor = FakeKolega(kolega_items(60))
     vendor.fail = {"fnd_0007": 503, "fnd_0031": 500}
     adapter, _rec = make_adapter("kolega", vendor, retries=2)
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     found, _missing = F.select_findings(source, F.Selection())
     to_change, _unchanged = F.plan_changes(source, found, "ignored")
     done, failed = F.write_changes(source, to_change, "ignored", concurrency=4)
@@ -397,7 +423,7 @@ def test_an_auth_refusal_stops_the_remaining_writes(make_adapter):
     vendor = FakeKolega(kolega_items(20))
     vendor.fail = dict(("fnd_%04d" % n, 403) for n in range(20))
     adapter, _rec = make_adapter("kolega", vendor)
-    source = F.source_for(adapter, params(repository="repo_1"))
+    source = F.source_for(adapter, params(repository=KOLEGA_REPO_1))
     found, _missing = F.select_findings(source, F.Selection())
     to_change, _unchanged = F.plan_changes(source, found, "resolved")
     done, failed = F.write_changes(source, to_change, "resolved", concurrency=1)
@@ -430,7 +456,7 @@ def empty_list_answer(request):
     return httpx.Response(200, json={"data": [], "pagination": {"total": 0}})
 
 
-SCOPES = {"cloudgeni": dict(repository="repo_abc", scan_id="scan_1"), "kolega": dict(repository="repo_1"),
+SCOPES = {"cloudgeni": dict(repository="repo_abc", scan_id="scan_1"), "kolega": dict(repository=KOLEGA_REPO_1),
           "harborguard": dict(), "penaxtra": dict()}
 
 # The word each vendor's list filter takes for a normalized severity; None: the vendor has no single
@@ -487,7 +513,7 @@ def test_harborguard_info_is_filtered_as_negligible_and_kolega_info_locally(make
     assert sorted(f["id"] for f in found) == ["v1", "v3", "v5"]
     kolega = FakeKolega(kolega_items(10, severity="none"))
     adapter, _rec = make_adapter("kolega", kolega)
-    found, _missing = F.select_findings(F.source_for(adapter, params(repository="repo_1")), F.Selection(severity=["info"]))
+    found, _missing = F.select_findings(F.source_for(adapter, params(repository=KOLEGA_REPO_1)), F.Selection(severity=["info"]))
     assert "severity" not in kolega.gets[0].params
     assert len(found) == 10  # "none" is info in the normalized vocabulary
 

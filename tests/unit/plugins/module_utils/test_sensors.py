@@ -308,9 +308,14 @@ def test_callback_by_name_or_id(adapter, platform):
 def test_unknown_callback(adapter, platform):
     with pytest.raises(InputError, match="callback: no callback endpoint is named 'nope' \\(and it is not a 24-hex callbackId either\\)"):
         ensure(adapter, callback="nope")
-    with pytest.raises(InputError, match="callback: no callback endpoint is named '%s' or has that id" % ("a" * 24)):
-        ensure(adapter, callback="a" * 24)
     assert platform.writes() == []
+    # A 24-hex Callback ID is sent as is, without the assumed endpoint list; the documented create
+    # says when it is unknown.
+    seen = len(platform.requests)
+    with pytest.raises(ScanopsApiError) as info:
+        ensure(adapter, callback="a" * 24)
+    assert (info.value.status, info.value.message) == (404, "callbackId not found.")
+    assert not [r for r in platform.requests[seen:] if r.url.path.startswith("/v3/callback-endpoints")]
     result, warnings = ensure(adapter, check_mode=True, callback="nope")
     assert result["changed"] is True and "check mode assumes it will exist" in warnings[0]
 

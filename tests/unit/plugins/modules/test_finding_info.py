@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.scanops.security.plugins.modules import finding_info
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
+    KOLEGA_REPO_1,
     FakeHarborGuard,
     FakeKolega,
     harbor_items,
@@ -24,7 +25,7 @@ def run(monkeypatch, capsys):
 
 def test_lists_every_page_normalized_with_raw(run):
     vendor = FakeKolega(kolega_items(250))
-    result = run(vendor, dict(provider="kolega", repository="repo_1", status=["open"], severity=["critical"]))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, status=["open"], severity=["critical"]))
     assert result["changed"] is False
     assert result["count"] == 50 == len(result["findings"])
     first = result["findings"][0]
@@ -36,10 +37,10 @@ def test_lists_every_page_normalized_with_raw(run):
 
 def test_limit_and_missing_ids_warning(run):
     vendor = FakeKolega(kolega_items(10))
-    result = run(vendor, dict(provider="kolega", repository="repo_1", ids=["fnd_0001", "fnd_9999"]))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, ids=["fnd_0001", "fnd_9999"]))
     assert [f["id"] for f in result["findings"]] == ["fnd_0001"]
     assert "fnd_9999" in str(result["warnings"])  # 2.19 wraps warnings in objects, older cores use strings
-    result = run(vendor, dict(provider="kolega", repository="repo_1", limit=3))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, limit=3))
     assert result["count"] == 3
 
 
@@ -54,5 +55,5 @@ def test_harborguard_cve_filter_and_unknown_status_error(run):
 
 
 def test_bad_limit_is_an_error(run):
-    result = run(FakeKolega([]), dict(provider="kolega", repository="repo_1", limit=0))
+    result = run(FakeKolega([]), dict(provider="kolega", repository=KOLEGA_REPO_1, limit=0))
     assert result["failed"] is True and result["msg"] == "limit must be 1 or more, got 0"

@@ -5,10 +5,13 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import re
+
 import pytest
 
 from ansible_collections.scanops.security.plugins.modules import finding_status
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
+    KOLEGA_REPO_1,
     FakeHarborGuard,
     FakeKolega,
     harbor_items,
@@ -28,7 +31,7 @@ def writes(vendor):
 
 def test_change_then_converged_rerun_sends_no_write(run):
     vendor = FakeKolega(kolega_items(450))
-    args = dict(provider="kolega", repository="repo_1", rule_id=["rule-1"], path="test/*", status="false_positive")
+    args = dict(provider="kolega", repository=KOLEGA_REPO_1, rule_id=["rule-1"], path="test/*", status="false_positive")
     result = run(vendor, args)
     expected = [i["id"] for i in kolega_items(450) if i["check_id"] == "rule-1" and i["file_path"].startswith("test/")]
     assert result["changed"] is True
@@ -47,7 +50,7 @@ def test_change_then_converged_rerun_sends_no_write(run):
 
 def test_check_mode_writes_nothing_and_diff_shows_each_finding(run):
     vendor = FakeKolega(kolega_items(10))
-    args = dict(provider="kolega", repository="repo_1", ids=["fnd_0001", "fnd_0002"], status="resolved",
+    args = dict(provider="kolega", repository=KOLEGA_REPO_1, ids=["fnd_0001", "fnd_0002"], status="resolved",
                 _ansible_check_mode=True, _ansible_diff=True)
     result = run(vendor, args)
     assert result["changed"] is True and writes(vendor) == 0
@@ -59,7 +62,7 @@ def test_check_mode_writes_nothing_and_diff_shows_each_finding(run):
 def test_partial_failure_fails_with_exact_lists_and_the_rerun_converges(run):
     vendor = FakeKolega(kolega_items(30))
     vendor.fail = {"fnd_0004": 503}
-    args = dict(provider="kolega", repository="repo_1", status="ignored", retries=1)
+    args = dict(provider="kolega", repository=KOLEGA_REPO_1, status="ignored", retries=1)
     result = run(vendor, args)
     assert result["failed"] is True and result["changed"] is True
     assert result["counts"] == {"matched": 30, "changed": 29, "unchanged": 0, "failed": 1}
@@ -76,17 +79,17 @@ def test_partial_failure_fails_with_exact_lists_and_the_rerun_converges(run):
 
 def test_unknown_status_is_an_error_listing_the_vendor_words(run):
     vendor = FakeKolega(kolega_items(3))
-    result = run(vendor, dict(provider="kolega", repository="repo_1", status="acknowledged"))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, status="acknowledged"))
     assert result["failed"] is True
     assert result["msg"].startswith("status: finding status 'acknowledged' is not supported by kolega; use one of: open, resolved")
     assert vendor.gets == []
 
 
 @pytest.mark.parametrize("args,expected", [
-    (dict(provider="kolega", repository="repo_1", status="open", note="x"), "note: kolega findings cannot store a triage note"),
+    (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", note="x"), "note: kolega findings cannot store a triage note"),
     (dict(provider="agilesec", status="open"), "agilesec: the Keyfactor AgileSec scan API has no findings endpoint"),
-    (dict(provider="kolega", repository="repo_1", status="open", concurrency=64), "concurrency must be between 1 and 32"),
-    (dict(provider="kolega", repository="repo_1", status="open", ids=["nope"]), "Set finding status: ids not found in kolega findings"),
+    (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", concurrency=64), "concurrency must be between 1 and 32"),
+    (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", ids=["nope"]), "Set finding status: ids not found in kolega findings"),
 ])
 def test_bad_input_fails_clearly(run, args, expected):
     vendor = FakeKolega(kolega_items(3))
@@ -113,6 +116,19 @@ def test_harborguard_triage_with_note_and_assignee(run):
 
 def test_large_change_diff_is_a_summary(run):
     vendor = FakeKolega(kolega_items(120))
-    result = run(vendor, dict(provider="kolega", repository="repo_1", status="resolved", _ansible_diff=True))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, status="resolved", _ansible_diff=True))
     assert result["diff"] == {"before": {"findings": 120, "status": {"open": 120}},
                               "after": {"findings": 120, "status": {"resolved": 120}}}
+
+
+def test_a_platform_without_the_assumed_triage_body_fails_naming_it_and_stops_writing(run):
+    vendor = FakeHarborGuard(harbor_items(6))
+    vendor.fail = dict((item["id"], 400) for item in vendor.items)
+    result = run(vendor, dict(provider="harborguard", status="resolved", concurrency=1))
+    assert result["failed"] is True and result["changed"] is False
+    assert re.match(r"^Set status of finding \S+: HarborGuard does not document PUT /api/vulnerabilities/\{vulnId\}/triage with "
+                    r"the body field status; the collection assumes it \(docs/assumptions.md, HarborGuard: Triage request body\) "
+                    r"and https://vendor.example.test answered HTTP 400 \(boom 400\); 6 of 6 writes not done, 0 findings changed$",
+                    result["msg"]), result["msg"]
+    # The first refusal stops the others: they would all meet the same missing assumption.
+    assert writes(vendor) == 1 and result["counts"]["failed"] == 6
