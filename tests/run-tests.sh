@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator integration lint molecule faults compat)
+all_suites=(sanity units emulator documented integration lint molecule faults compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -63,6 +63,8 @@ sanity() {
 units() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/unit); }
 emulator() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/emulator/tests); }
 integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integration); }
+# Every module on every provider against the emulator's documented-only mode; prints the matrix.
+documented() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/documented); }
 lint() {
   # run_suite calls this as the condition of an `if`, where set -e does not stop at a failed step: chain them.
   (cd "$stage" && ansible-lint --profile production --offline roles playbooks) &&
@@ -78,11 +80,11 @@ compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv-core216"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|integration|lint|molecule|faults|compat)
+    sanity|units|emulator|documented|integration|lint|molecule|faults|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults) dir="tests/$suite" ;;
+        integration|faults|documented) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers of the documented-only matrix: where the platforms are, running a module in-process, the rows."""
+
+import json
+import os
+import sys
+
+import httpx
+import pytest
+
+from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import patch_module_args
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(COLLECTION_ROOT, "tests", "emulator"))
+
+from scanops_emulator import CLIENT_BASE_PATHS  # noqa: E402  pylint: disable=wrong-import-position
+
+# The emulator's full-rights demo credentials (docs/emulator.md).
+API_KEYS = {
+    "cloudgeni": "cg_live_demo_admin_4f7c2a9e1b3d5f60",
+    "kolega": "kcp_live_demo_5b1e9c3a7d2f4e6081a9",
+    "agilesec": "isg_demo_token_7c3e9a1f5b2d4e60a8c1",
+    "harborguard": "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d",
+    "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
+}
+# One row per case: (module, provider, flow, documented or assumed, result); printed by conftest.py.
+ROWS = []
+
+
+class Platform(object):
+    """Where each emulated platform lives, and documented calls to prepare the flows."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.http = httpx.Client(timeout=10.0)
+
+    def api_url(self, provider):
+        return self.base_url + CLIENT_BASE_PATHS[provider]
+
+    def defaults(self, provider):
+        values = dict(provider=provider, api_url=self.api_url(provider), api_key=API_KEYS[provider], rate_limit=0)
+        if provider == "cloudgeni":
+            values["organization"] = "org_123"
+        return values
+
+    def headers(self, provider):
+        key = API_KEYS[provider]
+        return {"cloudgeni": {"X-CLOUDGENI-API-KEY": key}, "agilesec": {"isg-api-token": key, "content-type": "application/json"},
+                "harborguard": {"X-API-Key": key}}.get(provider, {"Authorization": "Bearer " + key})
+
+    def get(self, provider, path, **params):
+        answer = self.http.get(self.api_url(provider) + path, params=params, headers=self.headers(provider))
+        answer.raise_for_status()
+        return answer.json()
+
+    def post(self, provider, path, body):
+        answer = self.http.post(self.api_url(provider) + path, json=body, headers=self.headers(provider))
+        answer.raise_for_status()
+        return answer.json()
+
+
+def run_module(module, capsys, args):
+    """Run ``module.main()`` in this process with ``args``; the result it printed."""
+    capsys.readouterr()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
