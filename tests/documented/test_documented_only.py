@@ -9,6 +9,7 @@ that names it (``<vendor> does not document <what>; the collection assumes it (d
 module sends must be one its adapter declares for that module.
 """
 
+import os
 import re
 import time
 
@@ -18,6 +19,8 @@ from ansible_collections.scanops.security.plugins.module_utils.providers import 
 from ansible_collections.scanops.security.plugins.modules import (
     callback_endpoint,
     callback_endpoint_info,
+    finding_fix,
+    finding_fix_info,
     finding_info,
     finding_status,
     scan_info,
@@ -28,7 +31,9 @@ from ansible_collections.scanops.security.plugins.modules import (
 from ansible_collections.scanops.security.tests.documented.matrix import CLIENT_BASE_PATHS, ROWS, run_module
 
 MODULES = {module.__name__.rsplit(".", 1)[-1]: module for module in (
-    scan_run, scan_info, finding_info, finding_status, scan_sensor, scan_sensor_info, callback_endpoint, callback_endpoint_info)}
+    scan_run, scan_info, finding_info, finding_status, scan_sensor, scan_sensor_info, callback_endpoint, callback_endpoint_info,
+    finding_fix, finding_fix_info)}
+MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "plugins", "modules")
 GIT_SENSOR = {"sensorType": "GIT Sensor", "sensorName": "documented-git",
               "sensorConfig": {"repositoryUrl": "https://github.com/acme/api.git"}}
 WAIT = dict(wait_sleep=0.2, wait_timeout=60)
@@ -83,6 +88,10 @@ CASES = [
     Case("finding_status", "cloudgeni", "resolve",
          lambda p: dict(repository="repo_abc123", scan_id="scan_xyz789", severity=["high"], status="resolved"),
          assumed="update_finding_status"),
+    Case("finding_fix", "kolega", "fix with a pull request",
+         lambda p: dict(repository="web-frontend", ids=[p["kolega_finding"]], title="Remove the key", instructions="Read it from the env.",
+                        source_repo="acme/web", state="pull_request", **WAIT)),
+    Case("finding_fix_info", "kolega", "fixes of a repository", lambda p: dict(repository="web-frontend")),
     Case("finding_status", "kolega", "ignore", lambda p: dict(repository="web-frontend", status="ignored")),
     Case("finding_status", "harborguard", "acknowledge",
          lambda p: dict(image="ghcr.io/acme/api:1.4.7", severity=["critical"], status="acknowledged"),
@@ -113,8 +122,9 @@ def prepared(platform):
     while platform.get("kolega", "/api/v1/repositories/%s/scans/%s/progress" % (kolega_repo, batch["batch_id"]))["status"] != "completed":
         assert time.monotonic() < deadline, "the Kolega batch did not complete"
         time.sleep(0.1)
+    kolega_findings = platform.get("kolega", "/api/v1/repositories/%s/findings" % kolega_repo, limit=1)["items"]
     findings = platform.get("penaxtra", "/api/v2/findings")["data"]
-    return {"sensor_id": created["sensorId"], "execution_id": created["executionId"], "kolega_repo": kolega_repo,
+    return {"kolega_finding": kolega_findings[0]["id"], "sensor_id": created["sensorId"], "execution_id": created["executionId"], "kolega_repo": kolega_repo,
             "integration": "3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03", "penaxtra_findings": [item["id"] for item in findings[:2]]}
 
 
@@ -143,9 +153,10 @@ def test_module_against_the_published_api_alone(case, platform, prepared, admin,
     row = [case.module, case.provider, case.flow, case.kind, "FAILED (see the test report)"]
     ROWS.append(row)
     assert sent, "the module sent no request"
-    for entry, call in sent:
-        assert call is not None, "%s %s is not declared by the %s adapter" % (entry["method"], entry["path"], case.provider)
-        assert case.module in call.modules, "%s sent %s, declared only for %s" % (case.module, call.name, ", ".join(call.modules))
+    undeclared = sorted(set("%s %s" % (entry["method"], entry["path"]) for entry, call in sent if call is None))
+    assert not undeclared, "not declared by the %s adapter: %s" % (case.provider, ", ".join(undeclared))
+    strangers = sorted(set(call.name for _entry, call in sent if case.module not in call.modules))
+    assert not strangers, "%s sent %s, declared for other modules only" % (case.module, ", ".join(strangers))
     assumed_sent = [(entry, call) for entry, call in sent if not call.documented]
     if case.assumed is None:
         assert not result.get("failed"), result.get("msg")
@@ -175,10 +186,12 @@ def test_module_against_the_published_api_alone(case, platform, prepared, admin,
 def test_every_module_and_provider_is_in_the_matrix():
     pairs = set((case.module, case.provider) for case in CASES)
     supported = {"scan_run": ADAPTERS, "scan_info": ADAPTERS, "finding_info": ("cloudgeni", "kolega", "harborguard", "penaxtra"),
+                 "finding_fix": ("kolega",), "finding_fix_info": ("kolega",),
                  "finding_status": ("cloudgeni", "kolega", "harborguard", "penaxtra"), "scan_sensor": ("agilesec",),
                  "scan_sensor_info": ("agilesec",), "callback_endpoint": ("agilesec", "cloudgeni"),
                  "callback_endpoint_info": ("agilesec", "cloudgeni")}
-    assert set(MODULES) == set(supported)
+    shipped = set(name[:-3] for name in os.listdir(MODULES_DIR) if name.endswith(".py") and not name.startswith("_"))
+    assert set(MODULES) == set(supported) == shipped
     assert pairs == set((module, provider) for module, providers in supported.items() for provider in providers)
     # Every assumed call some module sends is exercised as an assumed flow or gone without in a documented one.
     exercised = set((case.provider, name) for case in CASES for name in ((case.assumed,) if case.assumed else case.optional))

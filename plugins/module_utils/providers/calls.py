@@ -26,12 +26,13 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import Sca
 
 # What the modules do, in the order of the provider matrix: key -> (row title, modules and roles).
 OPERATIONS = (
-    ("resolve_target", "resolve the target", ("scan_run", "scan_info", "finding_info", "finding_status")),
+    ("resolve_target", "resolve the target", ("scan_run", "scan_info", "finding_info", "finding_status", "finding_fix",
+                                              "finding_fix_info")),
     ("trigger_scan", "trigger a scan", ("scan_run",)),
     ("poll_scan", "poll a scan", ("scan_run", "scan_info")),
     ("scan_history", "list scans, adopt a running one, reuse with max_age", ("scan_run", "scan_info")),
     ("scan_results", "gate counts and report findings of a finished scan", ("scan_run", "post_deploy_scan role")),
-    ("list_findings", "list findings", ("finding_info", "finding_status", "findings_triage role")),
+    ("list_findings", "list findings", ("finding_info", "finding_status", "finding_fix", "findings_triage role")),
     ("set_finding_status", "set a finding's status", ("finding_status", "findings_triage role")),
     ("callbacks", "callback endpoint / webhook", ("callback_endpoint", "callback_endpoint_info", "scan_platform role")),
     ("sensors", "sensors", ("scan_sensor", "scan_sensor_info", "scan_platform role")),
