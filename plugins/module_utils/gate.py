@@ -18,10 +18,11 @@ Policy keys (all optional):
 ``ignore``
     ``[{id, reason, expires}]``: findings whose rule id (check, CVE, rule) or finding id equals
     ``id`` (case-insensitive) are not counted until ``expires`` (``YYYY-MM-DD``, the last day
-    the entry holds). Expired entries count again and are listed in ``expired_ignores``.
+    the entry holds, judged in UTC). Expired entries count again and are listed in
+    ``expired_ignores``. An id may appear once.
 
-Findings the vendor itself marks resolved, false positive or ignored are not counted either;
-they are listed under ``excluded``.
+Findings the vendor itself marks resolved, false positive or ignored (each vendor's words for
+them are mapped to those) are not counted either; they are listed under ``excluded``.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -114,6 +115,7 @@ def _ignore_entries(entries):
     if not isinstance(entries, (list, tuple)):
         raise ValueError("policy.ignore: expected a list of {id, reason, expires} entries, got %r" % (entries,))
     normalized = []
+    seen = {}
     for index, entry in enumerate(entries):
         key = "ignore[%d]" % index
         if not isinstance(entry, dict):
@@ -127,6 +129,11 @@ def _ignore_entries(entries):
             raise ValueError("policy.%s: 'id' is required (a rule id, CVE id or finding id)" % key)
         entry_id = entry_id.strip()
         key = "ignore[%d] (%s)" % (index, entry_id)
+        if entry_id.casefold() in seen:
+            # Two entries for one id would leave it unclear which reason and expiry apply.
+            raise ValueError("policy.%s: the id is already listed as ignore[%d]; list each id once"
+                             % (key, seen[entry_id.casefold()]))
+        seen[entry_id.casefold()] = index
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError("policy.%s: 'reason' is required; say why the finding may be ignored" % key)
@@ -265,7 +272,7 @@ def _grade_check(scan, minimum):
     return _check(name, True, "compliance grade %s (%s or better required)" % (word, minimum))
 
 
-def evaluate_gate(scan, findings, policy, today=None):
+def evaluate_gate(scan, findings, policy, today=None, counts_source=None):
     """Judge a normalized scan against a policy.
 
     Args:
@@ -274,21 +281,27 @@ def evaluate_gate(scan, findings, policy, today=None):
         policy: a policy dict (see the module docstring); validated here too.
         today: ``datetime.date`` or ``YYYY-MM-DD`` for deciding which ignores expired
             (default: today in UTC).
+        counts_source: how the counts were obtained, copied to the result: ``findings`` (every
+            finding of the scan with its vendor status), ``summary`` (the vendor's totals) or
+            ``none`` (nothing to count); by default ``findings`` or ``summary`` by ``findings``.
 
     Returns:
-        ``{passed, reasons, counts, ignored, expired_ignores, excluded, unmatched_ignores,
-        checks, message, policy}``. ``counts`` are the counted findings per severity;
-        ``reasons`` lists what broke the gate (empty when it passed); ``checks`` is one
+        ``{passed, reasons, counts, counts_source, ignored, expired_ignores, excluded,
+        unmatched_ignores, checks, message, policy}``. ``counts`` are the counted findings per
+        severity; ``reasons`` lists what broke the gate (empty when it passed); ``checks`` is one
         ``{name, passed, detail}`` per check that ran (scan status first).
 
     Raises:
-        ValueError: bad policy (naming the key), or an ignore list without findings.
+        ValueError: bad policy (naming the key), or an ignore list without the findings of a
+            completed scan (a scan that did not complete fails on its status alone).
     """
     policy = validate_policy(policy)
     if not isinstance(scan, dict):
         raise ValueError("scan: expected a normalized scan dictionary, got %r" % (scan,))
-    if findings is None and policy["ignore"]:
+    if findings is None and policy["ignore"] and scan.get("status") == COMPLETED:
         raise ValueError("policy.ignore needs the scan's findings; fetch them before evaluating the gate")
+    if counts_source is None:
+        counts_source = "findings" if findings is not None else "summary"
     day = _today(today)
 
     active, expired = [], []
@@ -352,6 +365,7 @@ def evaluate_gate(scan, findings, policy, today=None):
         "passed": passed,
         "reasons": reasons,
         "counts": counts,
+        "counts_source": counts_source,
         "ignored": ignored,
         "expired_ignores": [{"id": e["id"], "reason": e["reason"], "expires": e["expires"], "matched": e["matched"]}
                             for e in expired],

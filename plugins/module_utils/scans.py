@@ -37,6 +37,7 @@ from ansible_collections.scanops.security.plugins.module_utils.vocabulary import
     QUEUED,
     RUNNING,
     SCAN_STATUSES,
+    SEVERITIES,
     is_terminal,
 )
 
@@ -344,17 +345,25 @@ class ScanStrategy(object):
         """The full scan body once it has finished (default: what the last poll answered)."""
         return raw
 
-    def counts(self, raw):
-        """``(counts, findings)`` of a finished scan with the fewest calls.
+    def counts(self, raw, need_findings=False):
+        """``(counts, findings, source)`` of a finished scan: what the gate counts, and how it was obtained.
 
-        ``findings`` are raw vendor findings when the counts came from them anyway, else None.
-        ``counts`` None means the vendor gives none (the gate then sees zeros).
+        The verdict may not depend on what is returned or reported, so every provider counts the
+        same set whatever ``need_findings`` says: the scan's findings with their vendor status
+        (``source`` ``findings``), triaged ones left out by the gate. A vendor total is used only
+        where it cannot differ from that (``summary``: no findings at all); ``none`` when the
+        vendor gives neither (``counts`` None, the gate sees zeros). ``findings`` are the raw
+        vendor findings counted, or None.
         """
         raise NotImplementedError
 
     def findings(self, raw):
         """Every raw finding of a finished scan (None when the vendor offers no findings API)."""
         raise NotImplementedError
+
+    def findings_unavailable(self):
+        """True when the provider's scans come with no findings at all (AgileSec's scan API)."""
+        return False
 
     def get(self, scan_id):
         """One scan by id (``scan_info``)."""
@@ -363,6 +372,14 @@ class ScanStrategy(object):
     def list(self, status=None, sort=None):
         """Scans of the target for ``scan_info`` with the vendor's filters, newest first."""
         return self.history()
+
+
+def _summary_total(summary):
+    """Findings a vendor summary counts in all (its ``total``, else the sum of its severities)."""
+    total = summary.get("total")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return total
+    return sum(v for k, v in summary.items() if k in SEVERITIES and isinstance(v, int) and not isinstance(v, bool))
 
 
 def _pick(candidates, value, keys, what, option):
@@ -463,12 +480,14 @@ class CloudGeniScans(ScanStrategy):
     def get(self, scan_id):
         return self.adapter.get_scan(self.repo["id"], scan_id)
 
-    def counts(self, raw):
+    def counts(self, raw, need_findings=False):
+        # The summary counts every finding, those marked suppressed or resolved too: it can stand in for the
+        # findings only when it says there are none.
         summary = raw.get("summary")
-        if isinstance(summary, dict):
-            return summary, None
+        if not need_findings and isinstance(summary, dict) and _summary_total(summary) == 0:
+            return summary, None, "summary"
         findings = self.findings(raw)
-        return self.adapter.count_severities(findings), findings
+        return self.adapter.count_severities(findings), findings, "findings"
 
     def findings(self, raw):
         return self.adapter.list_findings(self.repo["id"], raw["id"])
@@ -524,14 +543,14 @@ class KolegaScans(ScanStrategy):
     def get(self, scan_id):
         return self.adapter.get_scan(self.repo["id"], scan_id)
 
-    def counts(self, raw):
+    def counts(self, raw, need_findings=False):
         findings = self.findings(raw)
-        return self.adapter.count_severities(findings), findings
+        return self.adapter.count_severities(findings), findings, "findings"
 
     def findings(self, raw):
-        # The batch results carry every finding's summary (rule, severity, file) in one call.
-        results = self.adapter.get_scan_results(self.repo["id"], self.scan_id(raw)) or {}
-        return list(results.get("findings") or [])
+        # The findings of the batch as finding_info and finding_status see them: their API id and their status
+        # (the batch results carry only summaries keyed by a fingerprint, without a status).
+        return self.adapter.list_findings(self.repo["id"], scan_batch_id=self.scan_id(raw), scan_type=self.scan_type)
 
 
 class AgileSecScans(ScanStrategy):
@@ -611,8 +630,11 @@ class AgileSecScans(ScanStrategy):
             raise ScanopsError("execution %s is one of sensor %s, not of %s" % (scan_id, execution.get("sensorId"), self.label))
         return execution
 
-    def counts(self, raw):
-        return None, None
+    def counts(self, raw, need_findings=False):
+        return None, None, "none"
+
+    def findings_unavailable(self):
+        return True
 
     def findings(self, raw):
         return None
@@ -749,13 +771,9 @@ class HarborGuardScans(ScanStrategy):
     def get(self, scan_id):
         return self.adapter.get_scan(scan_id)
 
-    def counts(self, raw):
-        vulns = raw.get("vulnerabilities")
-        if isinstance(vulns, list):
-            return self.adapter.count_severities(vulns), vulns
-        full = self.adapter.get_scan(self.scan_id(raw)) or {}
-        vulns = full.get("vulnerabilities") or []
-        return self.adapter.count_severities(vulns), vulns
+    def counts(self, raw, need_findings=False):
+        vulns = self.findings(raw)
+        return self.adapter.count_severities(vulns), vulns, "findings"
 
     def findings(self, raw):
         vulns = raw.get("vulnerabilities")
@@ -831,9 +849,9 @@ class PenaxtraScans(ScanStrategy):
                 return run
         raise ScanopsError("no run with id %s among the newest runs" % scan_id)
 
-    def counts(self, raw):
+    def counts(self, raw, need_findings=False):
         findings = self.findings(raw)
-        return self.adapter.count_severities(findings), findings
+        return self.adapter.count_severities(findings), findings, "findings"
 
     def findings(self, raw):
         return self.adapter.list_findings(scan_id=raw.get("id"))
@@ -917,6 +935,9 @@ class ScanRun(object):
             raise bad_option("on_timeout must be one of: %s" % ", ".join(ON_TIMEOUT))
         if (params.get("on_conflict") or "wait") not in ON_CONFLICT:
             raise bad_option("on_conflict must be one of: %s" % ", ".join(ON_CONFLICT))
+        if self.policy["ignore"] and self.strategy.findings_unavailable():
+            raise bad_option("ignore: %s offers no findings through its scan API, so an ignore list cannot be applied"
+                             % self.adapter.DISPLAY_NAME)
         concurrency = params.get("concurrency")
         if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
             raise bad_option("concurrency must be between 1 and %d (got %s)" % (MAX_CONCURRENCY, concurrency))
@@ -1175,9 +1196,10 @@ class ScanRun(object):
         label = "scan %s of" % strategy.scan_id(raw)
         with _Step("Read finished", "%s %s" % (label, strategy.label), self.snapshot()):
             raw = strategy.complete(raw)
-            counts, raw_findings = (None, None)
+            # A failed or cancelled scan has nothing to count: the gate fails on its status alone.
+            counts, raw_findings, source = (None, None, "none")
             if strategy.status(raw) == COMPLETED:
-                counts, raw_findings = self._counts_and_findings(raw)
+                counts, raw_findings, source = self._counts_and_findings(raw)
         scan = self.adapter.normalize_scan(raw, counts=counts)
         self.result["scan"] = scan
         findings = None
@@ -1187,7 +1209,7 @@ class ScanRun(object):
         limit = DEFAULT_FINDINGS_LIMIT if limit is None else limit
         try:
             # With findings the gate counts them (and honours ignores and vendor statuses); without, the summary.
-            gate = evaluate_gate(scan, findings, self.policy, today=self.today)
+            gate = evaluate_gate(scan, findings, self.policy, today=self.today, counts_source=source)
         except ValueError as err:
             self.fail(ScanopsError(str(err)), "Evaluate the gate of", label + " " + strategy.label)
         self.result["gate"] = gate
@@ -1212,15 +1234,10 @@ class ScanRun(object):
         params = self.params
         writes_reports = any(params.get(k) for k in ("sarif_path", "junit_path", "markdown_path"))
         need_findings = bool(self.policy["ignore"] or params.get("return_findings") or writes_reports)
-        counts, raw_findings = strategy.counts(raw)
+        counts, raw_findings, source = strategy.counts(raw, need_findings)
         if need_findings and raw_findings is None:
-            raw_findings = strategy.findings(raw)
-            if raw_findings is None:
-                if self.policy["ignore"]:
-                    raise ScanopsError("%s offers no findings API, so an ignore list cannot be applied"
-                                       % self.adapter.DISPLAY_NAME)
-                self.warn("%s offers no findings through its scan API; no findings are returned or reported"
-                          % self.adapter.DISPLAY_NAME)
+            self.warn("%s offers no findings through its scan API; no findings are returned or reported"
+                      % self.adapter.DISPLAY_NAME)
         if counts is None and (self.policy["fail_on"] or self.policy["max_findings"]):
             self.warn("%s executions carry no finding counts; the severity checks of the gate see zero findings"
                       % self.adapter.DISPLAY_NAME)
@@ -1229,7 +1246,7 @@ class ScanRun(object):
             if isinstance(expected, int) and expected > len(raw_findings):
                 self.warn("run %s reports %d findings but only %d are among the newest findings Penaxtra lists"
                           % (raw.get("id"), expected, len(raw_findings)))
-        return counts, raw_findings
+        return counts, raw_findings, source
 
     def _reports(self, scan, gate, findings):
         params = self.params
@@ -1436,17 +1453,24 @@ class BulkScanRun(object):
         if not judged:
             return None
         counts = {}
-        gate = {"passed": all(e["gate"]["passed"] for e in judged), "reasons": [], "counts": counts, "ignored": [],
-                "expired_ignores": [], "checks": [],
-                "not_evaluated": [e["name"] for e in entries if not isinstance(e["gate"], dict)]}
+        sources = sorted(set(e["gate"].get("counts_source") for e in judged))
+        gate = {"passed": all(e["gate"]["passed"] for e in judged), "reasons": [], "counts": counts,
+                "counts_source": sources[0] if len(sources) == 1 else "mixed", "ignored": [], "expired_ignores": [],
+                "excluded": [], "checks": [], "not_evaluated": [e["name"] for e in entries if not isinstance(e["gate"], dict)]}
+        # One ignore list serves every target: an entry is unmatched only when it matched in none of them.
+        unmatched = None
         for entry in judged:
             one = entry["gate"]
             gate["reasons"].extend("%s: %s" % (entry["name"], reason) for reason in one.get("reasons") or [])
             for severity, count in (one.get("counts") or {}).items():
                 if isinstance(count, (int, float)) and not isinstance(count, bool):
                     counts[severity] = counts.get(severity, 0) + count
-            for key in ("ignored", "expired_ignores", "checks"):
+            for key in ("ignored", "expired_ignores", "excluded", "checks"):
                 gate[key].extend(dict(item, target=entry["name"]) for item in one.get(key) or [] if isinstance(item, dict))
+            if one.get("counts_source") == "findings":
+                mine = list(one.get("unmatched_ignores") or [])
+                unmatched = mine if unmatched is None else [i for i in unmatched if i in mine]
+        gate["unmatched_ignores"] = unmatched or []
         failing = [e for e in judged if not e["gate"]["passed"]]
         if failing:
             gate["message"] = "gate failed for %d of %d targets: %s" % (len(failing), len(judged), "; ".join(gate["reasons"]))

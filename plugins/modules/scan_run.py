@@ -200,11 +200,15 @@ options:
     choices: [A, B, C, D, E, F]
   ignore:
     description:
-      - Findings that do not count for the gate, by rule id (CloudGeni and Kolega check id, HarborGuard CVE id) or finding id.
+      - Findings that do not count for the gate, by rule id (CloudGeni and Kolega check id, HarborGuard CVE id) or finding id,
+        the id RV(findings), M(scanops.security.finding_info) and M(scanops.security.finding_status) use. Each id may be
+        listed once (case-insensitive); a second entry for it is an error.
       - Penaxtra findings carry no documented rule id (the collection reads C(control_id) when a platform sends one, a field
         no page lists; see C(docs/assumptions.md)), so list Penaxtra findings by their id.
       - An entry whose O(ignore[].expires) date has passed counts again and is reported in C(gate.expired_ignores).
-      - Needs the scan's findings, which are then fetched. AgileSec offers no findings through its scan API.
+        Dates are judged in UTC, so an entry expiring on a day holds until that day ends in UTC.
+      - AgileSec offers no findings through its scan API, so an ignore list is an error there. A scan that failed or
+        was cancelled fails the gate on its status; the ignore list does not change that.
     type: list
     elements: dict
     suboptions:
@@ -217,7 +221,7 @@ options:
         type: str
         required: true
       expires:
-        description: Last day (C(YYYY-MM-DD)) the entry holds.
+        description: Last day (C(YYYY-MM-DD), in UTC) the entry holds.
         type: str
   return_findings:
     description:
@@ -242,9 +246,14 @@ options:
       - Write a Markdown summary of the scan and its gate here.
     type: path
 notes:
-  - Findings of CloudGeni scans come from the scan's C(summary) unless the findings themselves are needed (ignore list,
-    O(return_findings), reports). Kolega counts come from the batch results, HarborGuard counts from the scan's
-    vulnerabilities, Penaxtra counts from the newest findings (the vendor lists at most 200) of the run.
+  - The gate counts the same findings whether or not they are returned or reported, the findings of the judged scan
+    with their vendor status, and C(gate.counts_source) says how the counts were obtained. Findings the vendor marks as
+    triaged away are not counted (CloudGeni C(resolved), C(suppressed); Kolega C(resolved), C(ignored),
+    C(false_positive); HarborGuard C(FIXED), C(WONT_FIX); Penaxtra C(fixed), C(risk_accepted), C(false_positive)) and
+    are listed in C(gate.excluded). CloudGeni findings are listed from the scan, unless its C(summary) says it has
+    none; Kolega findings from the repository's findings filtered by the batch (the batch results carry no id or
+    status); HarborGuard findings are the scan's vulnerabilities with their triage; Penaxtra findings are the run's
+    among the newest 200 the vendor lists. See the collection's C(docs/gate.md).
   - AgileSec executions carry no finding counts (findings live in the platform's search store); severity gates see zero
     findings there and a warning says so.
   - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
@@ -392,8 +401,26 @@ gate:
       type: list
       elements: str
     counts:
-      description: Counted findings per severity (ignored and vendor-resolved findings left out).
+      description:
+        - Counted findings per severity (critical, high, medium, low, info), ignored and vendor-triaged findings left out.
+        - The same whether or not O(return_findings) or reports are asked for.
       type: dict
+    counts_source:
+      description:
+        - How RV(gate.counts) were obtained. V(findings) every finding of the scan was read with its vendor status;
+          V(summary) the vendor's own per-severity totals, used only when they say the scan found nothing (CloudGeni);
+          V(none) nothing was counted (AgileSec, or a scan that did not complete).
+        - With O(targets), the value shared by every judged target, or V(mixed).
+      type: str
+      sample: findings
+    excluded:
+      description: Findings not counted because the vendor marks them as triaged away, with their status.
+      type: list
+      elements: dict
+    unmatched_ignores:
+      description: Active ignore entries that matched no finding of the scan.
+      type: list
+      elements: str
     ignored:
       description: Findings that matched an active ignore entry.
       type: list

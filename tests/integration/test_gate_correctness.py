@@ -184,3 +184,78 @@ def test_penaxtra_run_started_by_another_client_beside_ours_is_reported_not_clai
     assert "2 new runs of integration %s appeared after it" % PENAXTRA_AWS in failure.msg
     assert sorted(c["id"] for c in failure.result["candidates"]) == new_runs
     assert failure.result["scan"] is None and failure.result["gate"] is None
+
+
+# -- items 5 and 6: the gate counts the findings the vendor still reports open, the same way whatever is returned ---
+TARGETS = {
+    "cloudgeni": dict(repository="myorg/infrastructure"),
+    "kolega": dict(repository="payments-service", scan_type="secrets_scan"),
+    "harborguard": dict(image="ghcr.io/acme/api:1.4.7"),
+    "penaxtra": dict(integration_id=PENAXTRA_AWS),
+}
+RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def triage_away(provider, vendor, result, finding):
+    """Mark one finding the way a user would on the platform: suppressed, false positive, won't fix, risk accepted."""
+    raw = result["scan"]["raw"]
+    if provider == "cloudgeni":
+        vendor.update_finding_status(raw["repositoryId"], raw["id"], finding["id"], "ignored")
+    elif provider == "kolega":
+        vendor.update_finding_status(raw["repository_id"], finding["id"], "false_positive")
+    elif provider == "harborguard":
+        vendor.set_triage(finding["id"], status="ignored")
+    else:
+        vendor.update_finding_status(finding["id"], "false_positive")
+
+
+@pytest.mark.parametrize("provider", sorted(TARGETS))
+def test_vendor_triaged_findings_never_count_whatever_is_returned(adapter, admin, provider):
+    admin.config(provider, finding_count=8)
+    vendor = adapter(provider)
+    first = scan(vendor, max_age="30d", return_findings=True, **TARGETS[provider])
+    worst = max((f for f in first["findings"] if f["status"] == "open"), key=lambda f: RANK[f["severity"]])
+    triage_away(provider, vendor, first, worst)
+    verdicts = []
+    for extra in (dict(), dict(return_findings=True)):
+        again = scan(vendor, max_age="30d", **dict(TARGETS[provider], **extra))
+        assert again["reused"] is True and again["scan"]["id"] == first["scan"]["id"]
+        gate = again["gate"]
+        verdicts.append((gate["counts"], gate["counts_source"], [e["id"] for e in gate["excluded"]]))
+    expected = dict(first["gate"]["counts"])
+    expected[worst["severity"]] -= 1
+    assert verdicts[0] == verdicts[1] == (expected, "findings", [worst["id"]])
+
+
+def test_kolega_one_finding_id_for_scan_run_finding_info_finding_status_and_ignore(adapter):
+    from ansible_collections.scanops.security.plugins.module_utils import findings  # pylint: disable=import-outside-toplevel
+    kolega = adapter("kolega")
+    first = scan(kolega, return_findings=True, **TARGETS["kolega"])
+    repo_id = first["scan"]["raw"]["repository_id"]
+    marked, accepted = first["findings"][:2]
+    # finding_info and finding_status select by these ids ...
+    source = findings.source_for(kolega, {"repository": repo_id, "scan_id": first["scan"]["id"]})
+    found, missing = findings.select_findings(source, findings.Selection(ids=[marked["id"], accepted["id"]]))
+    assert missing == [] and sorted(f["id"] for f in found) == sorted([marked["id"], accepted["id"]])
+    # ... and finding_status writes to them.
+    source.write(marked["id"], "false_positive")
+    again = scan(kolega, max_age="1h", return_findings=True, ignore=[{"id": accepted["id"], "reason": "test fixture"}],
+                 **TARGETS["kolega"])
+    gate = again["gate"]
+    assert [e["id"] for e in gate["excluded"]] == [marked["id"]]
+    assert [i["id"] for i in gate["ignored"]] == [accepted["id"]] and gate["unmatched_ignores"] == []
+    assert sorted(f["id"] for f in again["findings"]) == sorted(f["id"] for f in first["findings"])
+
+
+# -- item 8: a scan that did not complete fails on its status, with an ignore list too, and is reported ---------------
+@pytest.mark.parametrize("provider", sorted(TARGETS))
+def test_failed_scan_with_an_ignore_list_fails_on_its_status_and_writes_reports(adapter, admin, provider, tmp_path):
+    admin.next_scan(provider, outcome="failed")
+    junit = tmp_path / "gate.xml"
+    with pytest.raises(ScanFailure) as info:
+        scan(adapter(provider), force=True, fail_on="high", junit_path=str(junit),
+             ignore=[{"id": "CVE-2024-0001", "reason": "accepted", "expires": "2030-01-01"}], **TARGETS[provider])
+    scan_id = info.value.result["scan"]["id"]
+    assert info.value.msg.startswith("Scan gate of ")
+    assert "gate failed for %s scan %s: scan %s failed" % (provider, scan_id, scan_id) in info.value.msg
+    assert info.value.result["reports"] == [str(junit)] and "scan %s failed" % scan_id in junit.read_text()

@@ -100,9 +100,11 @@ class KolegaAdapter(ProviderAdapter):
         Call("get_scan", "GET", REPO + "/scans/{scan_id}", ("poll_scan",), ("scan_info",), note="scan_info with scan_id"),
         Call("get_scan_progress", "GET", REPO + "/scans/{scan_id}/progress", ("poll_scan",), ("scan_run",),
              note="the polling call"),
-        Call("get_scan_results", "GET", REPO + "/scans/{scan_id}/results", ("scan_results",), ("scan_run",),
-             note="every finding of the batch in one call"),
-        Call("list_findings", "GET", REPO + "/findings", ("list_findings",), ("finding_info", "finding_status", "finding_fix")),
+        Call("get_scan_results", "GET", REPO + "/scans/{scan_id}/results",
+             note="summaries keyed by a fingerprint, without id or status: the gate reads the findings list instead"),
+        Call("list_findings", "GET", REPO + "/findings", ("list_findings", "scan_results"),
+             ("scan_run", "finding_info", "finding_status", "finding_fix"),
+             note="scan_run with scan_batch_id and scan_type: each finding's id and status"),
         Call("get_finding", "GET", REPO + "/findings/{finding_id}"),
         Call("update_finding_status", "PATCH", REPO + "/findings/{finding_id}", ("set_finding_status",), ("finding_status",)),
         Call("list_finding_events", "GET", "/api/v1/finding-events"),
@@ -284,9 +286,9 @@ class KolegaAdapter(ProviderAdapter):
         )
 
     def normalize_finding(self, raw):
-        # Batch results carry summaries without an id; their fingerprint identifies them.
+        # One id everywhere: the API id that finding_status writes to (never the results' fingerprint).
         location = {"file": raw.get("file_path"), "line": raw.get("line")}
-        return self._finding(raw, raw.get("id") or raw.get("fingerprint"), raw.get("check_id"),
+        return self._finding(raw, raw.get("id"), raw.get("check_id"),
                              raw.get("title") or raw.get("message"), raw.get("severity"), raw.get("status"),
                              location, raw.get("first_detected_at"))
 

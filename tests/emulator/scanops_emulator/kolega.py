@@ -624,6 +624,9 @@ async def list_findings(repository_id: str, scan_batch_id: Optional[str] = None,
         if scan_batch_id and scan_batch_id not in catalog.batch_ids:
             continue
         count = store.known.get(catalog, 0)
+        if scan_batch_id:
+            # The findings attributed to a batch are those it detected, as in its /results.
+            count = min(count, store.batches[scan_batch_id].count)
         if severity is None and status is None:
             selected.extend((catalog, index) for index in range(count))
             continue

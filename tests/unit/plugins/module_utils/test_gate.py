@@ -86,6 +86,33 @@ def test_ignore_without_findings_is_refused():
         evaluate_gate(scan, None, {"ignore": [{"id": "CVE-2023-0286", "reason": "not reachable"}]})
 
 
+@pytest.mark.parametrize("status, words", [("failed", "failed"), ("cancelled", "was cancelled")])
+def test_ignore_list_never_hides_a_scan_that_did_not_complete(status, words):
+    """Issue 19, item 8: the status check decides; the ignore list is not an error without findings then."""
+    scan, dummy = load("harborguard")
+    scan["status"], scan["vendor_status"] = status, status
+    gate = evaluate_gate(scan, None, {"fail_on": "high", "ignore": [{"id": "CVE-2023-0286", "reason": "not reachable"}]},
+                         counts_source="none")
+    assert gate["passed"] is False
+    assert gate["reasons"][0] == "scan %s %s" % (scan["id"], words)
+    assert gate["counts_source"] == "none" and gate["unmatched_ignores"] == []
+
+
+def test_counts_source_says_how_the_counts_were_obtained():
+    scan, findings = load("cloudgeni")
+    assert evaluate_gate(scan, findings, {})["counts_source"] == "findings"
+    assert evaluate_gate(scan, None, {})["counts_source"] == "summary"
+    assert evaluate_gate(scan, None, {}, counts_source="none")["counts_source"] == "none"
+
+
+@pytest.mark.parametrize("ids", [("CKV_AWS_19", "CKV_AWS_19"), ("CVE-2023-0286", "cve-2023-0286 ")])
+def test_an_id_listed_twice_in_ignore_is_rejected(ids):
+    entries = [{"id": ids[0], "reason": "one", "expires": "2026-05-01"}, {"id": ids[1], "reason": "other", "expires": "2027-01-01"}]
+    with pytest.raises(ValueError) as info:
+        validate_policy({"ignore": entries})
+    assert str(info.value) == "policy.ignore[1] (%s): the id is already listed as ignore[0]; list each id once" % ids[1].strip()
+
+
 # -- thresholds and counts ----------------------------------------------------------------------------------
 def test_empty_policy_passes_a_completed_scan():
     scan, findings = load("kolega")

@@ -56,9 +56,10 @@ class FakeCloudGeni(object):
         self.summary = summary or {"total": 3, "critical": 0, "high": 1, "medium": 2, "low": 0, "info": 0}
         self.polls = {}
         self.post_action = None  # callable(request) -> exception to raise after creating, or None
-        self.findings = []
+        self.findings = None  # None: one open finding per severity count of the summary
         self.counter = 0
         self.conflicts = 0
+        self.outcome = "completed"  # how polled scans end
 
     def add_scan(self, repo="repo_a", branch="main", commit="a1b2c3d4e5f6", scan_type="static", status="completed",
                  age=0.0):
@@ -71,6 +72,16 @@ class FakeCloudGeni(object):
             scan["summary"] = dict(self.summary)
         self.scans.append(scan)
         return scan
+
+    def summary_findings(self):
+        """The findings the summary counts, all open (what a vendor whose summary is right would list)."""
+        findings = []
+        for severity in ("critical", "high", "medium", "low", "info"):
+            for number in range(self.summary.get(severity) or 0):
+                findings.append({"id": "f_%s_%d" % (severity, number), "checkId": "CKV_%s_%d" % (severity.upper(), number),
+                                 "title": "%s check %d" % (severity, number), "severity": severity, "status": "open",
+                                 "resource": {"file": "main.tf", "line": number + 1}})
+        return findings
 
     def __call__(self, request):
         path = request.url.path
@@ -106,14 +117,16 @@ class FakeCloudGeni(object):
             if scan["status"] in ("queued", "running"):
                 self.polls[scan["id"]] = self.polls.get(scan["id"], 0) + 1
                 if self.polls[scan["id"]] >= self.polls_to_finish:
-                    scan["status"] = "completed"
+                    scan["status"] = self.outcome
                     scan["completedAt"] = iso(self.time.wallclock())
-                    scan["summary"] = dict(self.summary)
+                    if self.outcome == "completed":
+                        scan["summary"] = dict(self.summary)
                 else:
                     scan["status"] = "running"
             return json_response(200, scan)
         if len(parts) == 5 and parts[4] == "findings":
-            return json_response(200, {"data": self.findings, "pagination": {"total": len(self.findings), "limit": 100, "offset": 0}})
+            items = self.findings if self.findings is not None else self.summary_findings()
+            return json_response(200, {"data": items, "pagination": {"total": len(items), "limit": 100, "offset": 0}})
         return json_response(404, {"error": "not_found", "message": "no route %s %s" % (method, path)})
 
 
@@ -403,7 +416,15 @@ def test_gate_failure_names_the_counts(cloudgeni, fake_time):
     failure = fail(adapter, fake_time, repository="repo_a", max_findings={"critical": 0, "high": 5})
     assert "2 critical findings (at most 0 allowed)" in failure.msg
     assert failure.result["gate"]["passed"] is False and failure.result["changed"] is True
-    # Summary counts are enough: no findings call.
+    # The summary cannot tell which findings CloudGeni marked suppressed or resolved: the findings are read.
+    assert failure.result["gate"]["counts_source"] == "findings"
+    assert len([r for r in recorder.requests if r.url.path.endswith("/findings")]) == 1
+
+
+def test_a_summary_of_no_findings_is_enough(cloudgeni, fake_time):
+    fake, adapter, recorder = cloudgeni(summary={"total": 0, "critical": 0, "high": 0, "medium": 0, "low": 0, "info": 0})
+    result = run(adapter, fake_time, repository="repo_a", fail_on="low")
+    assert result["gate"]["passed"] is True and result["gate"]["counts_source"] == "summary"
     assert not [r for r in recorder.requests if r.url.path.endswith("/findings")]
 
 
@@ -421,6 +442,42 @@ def test_ignore_list_with_expired_entry(cloudgeni, fake_time):
     assert [i["id"] for i in gate["ignored"]] == ["f1"]
     assert gate["expired_ignores"][0]["id"] == "ckv_aws_20"
     assert "1 high" in failure.msg and "expired" in failure.msg
+
+
+# -- issue 19, item 5: the verdict does not depend on what is returned; triaged findings never count ------------
+def test_suppressed_findings_do_not_count_whether_findings_are_returned_or_not(cloudgeni, fake_time, tmp_path):
+    fake, adapter, recorder = cloudgeni(summary={"total": 3, "critical": 0, "high": 1, "medium": 1, "low": 1, "info": 0})
+    fake.findings = [
+        {"id": "f1", "checkId": "CKV_AWS_19", "severity": "high", "status": "suppressed", "resource": {}},
+        {"id": "f2", "checkId": "CKV_AWS_20", "severity": "medium", "status": "open", "resource": {}},
+        {"id": "f3", "checkId": "CKV_AWS_21", "severity": "low", "status": "resolved", "resource": {}},
+    ]
+    fake.add_scan(age=60)
+    verdicts = []
+    for extra in (dict(), dict(return_findings=True), dict(junit_path=str(tmp_path / "j.xml"))):
+        result = run(adapter, fake_time, repository="repo_a", max_age="1h", fail_on="high", **extra)
+        gate = result["gate"]
+        verdicts.append((gate["passed"], gate["counts"], gate["counts_source"], [e["id"] for e in gate["excluded"]]))
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    assert verdicts[0] == (True, {"critical": 0, "high": 0, "medium": 1, "low": 0, "info": 0}, "findings", ["f1", "f3"])
+
+
+# -- issue 19, item 8: a scan that did not complete fails on its status, ignore list or not, and is reported --------
+@pytest.mark.parametrize("outcome", ["failed", "cancelled"])
+def test_failed_scan_with_an_ignore_list_fails_on_its_status_and_is_reported(cloudgeni, fake_time, tmp_path, outcome):
+    fake, adapter, recorder = cloudgeni()
+    fake.outcome = outcome
+    junit = tmp_path / "gate.xml"
+    failure = fail(adapter, fake_time, repository="repo_a", fail_on="high", junit_path=str(junit),
+                   ignore=[{"id": "CKV_AWS_19", "reason": "accepted", "expires": "2030-01-01"}])
+    scan_id = fake.scans[0]["id"]
+    word = "failed" if outcome == "failed" else "was cancelled"
+    assert failure.msg == "Scan gate of myorg/infrastructure (main): gate failed for cloudgeni scan %s: scan %s %s" % (
+        scan_id, scan_id, word)
+    assert failure.result["gate"]["counts_source"] == "none"
+    assert failure.result["reports"] == [str(junit)]
+    assert "scan %s %s" % (scan_id, word) in junit.read_text()
+    assert not [r for r in recorder.requests if r.url.path.endswith("/findings")]
 
 
 def test_return_findings_is_bounded(cloudgeni, fake_time):
