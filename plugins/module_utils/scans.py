@@ -1148,8 +1148,8 @@ class ScanRun(object):
                 % (self.adapter.DISPLAY_NAME, len(candidates), strategy.describe_identity(), listed)), action, strategy.label)
         self.result["timed_out"] = True
         message = ("%s accepted the run of %s (HTTP 202), but no new run appeared in its run list within the wait_timeout "
-                   "of %s s, so no scan was judged" % (self.adapter.DISPLAY_NAME, strategy.describe_identity(),
-                                                        self.params.get("wait_timeout")))
+                   "of %s s, so no scan was judged"
+                   % (self.adapter.DISPLAY_NAME, strategy.describe_identity(), self.params.get("wait_timeout")))
         if self.params.get("on_timeout", "fail") == "warn":
             self.warn(message)
             return None
