@@ -24,7 +24,11 @@ description:
     module fails and says that the URL is not reachable.
 extends_documentation_fragment:
   - scanops.security.scanops
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
   check_mode:
     support: full
     description: Every read is done, no write; C(changed) is what a real run would report.

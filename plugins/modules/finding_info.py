@@ -8,6 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: finding_info
 short_description: List the findings of a CloudGeni, Kolega, HarborGuard or Penaxtra scope
+version_added: 0.1.0
 description:
   - Lists every finding in a provider's scope, every page, and returns them in one normalized shape
     with the vendor's own body under RV(findings[].raw).

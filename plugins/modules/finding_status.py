@@ -8,6 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: finding_status
 short_description: Set the status of findings in bulk (CloudGeni, Kolega, HarborGuard, Penaxtra)
+version_added: 0.1.0
 description:
   - Desired state for findings, the selected findings carry O(status).
   - Selects findings within a scope by O(ids) or by the same filters as M(scanops.security.finding_info), lists every page

@@ -30,7 +30,11 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.scans
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
   check_mode:
     support: full
     description: The module only reads.

@@ -52,7 +52,11 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.scans
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
   check_mode:
     support: full
     description: Every read is done and no scan is triggered; C(changed) is what a real run would report. The gate is

@@ -21,7 +21,11 @@ description:
   - Only the options that are set are compared and sent.
 extends_documentation_fragment:
   - scanops.security.scanops
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
   check_mode:
     support: full
     description: Every read is done, no write; C(changed) is what a real run would report.

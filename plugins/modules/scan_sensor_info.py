@@ -15,7 +15,11 @@ description:
     in the collection's C(docs/assumptions.md)."
 extends_documentation_fragment:
   - scanops.security.scanops
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  action_group:
+    support: full
+    membership: [scanops.security.scanops]
   check_mode:
     support: full
     description: The module only reads.
