@@ -82,6 +82,29 @@ def resolve_settings(params, environ=None):
     return adapter_class, api_url, api_key, organization
 
 
+# The shared options that configure the HTTP client (the rest name the provider and the credential).
+CLIENT_OPTIONS = ("timeout", "retries", "retry_timeout", "validate_certs", "ca_path", "client_cert", "client_key", "proxy")
+
+
+def adapter_from_params(params, environ=None, **client_options):
+    """The provider adapter for a dict of the shared options, for callers that are not modules.
+
+    ``params`` holds the options of ``scanops_argument_spec`` (already validated, defaults
+    applied); modules go through ``build_adapter``, event sources and other plugins call this.
+
+    Raises:
+        ScanopsError: no credential or organization (see ``resolve_settings``).
+        IOError, OSError, ValueError: an unreadable CA bundle or client certificate.
+    """
+    adapter_class, api_url, api_key, organization = resolve_settings(params, environ)
+    options = dict((name, params.get(name)) for name in CLIENT_OPTIONS)
+    if options["validate_certs"] is None:
+        options["validate_certs"] = True
+    options.update(client_options)
+    return adapter_class(api_key, api_url=api_url, organization=organization, auth_scheme=params.get("auth_scheme"),
+                         rate_limit=params.get("rate_limit"), **options)
+
+
 def build_adapter(module, **client_options):
     """The provider adapter (with its HTTP client) for a module's shared options.
 
@@ -95,24 +118,12 @@ def build_adapter(module, **client_options):
             traceback.format_exception(type(HTTPX_IMPORT_ERROR), HTTPX_IMPORT_ERROR, HTTPX_IMPORT_ERROR.__traceback__)))
     params = module.params
     try:
-        adapter_class, api_url, api_key, organization = resolve_settings(params)
+        api_key = resolve_settings(params)[2]
     except ScanopsError as err:
         module.fail_json(msg=err.message)
     module.no_log_values.add(api_key)
-    options = dict(
-        timeout=params.get("timeout"),
-        retries=params.get("retries"),
-        retry_timeout=params.get("retry_timeout"),
-        validate_certs=params.get("validate_certs", True),
-        ca_path=params.get("ca_path"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        proxy=params.get("proxy"),
-    )
-    options.update(client_options)
     try:
-        return adapter_class(api_key, api_url=api_url, organization=organization, auth_scheme=params.get("auth_scheme"),
-                             rate_limit=params.get("rate_limit"), **options)
+        return adapter_from_params(params, **client_options)
     except (IOError, OSError, ValueError) as err:
         # Unreadable CA bundle or client certificate; the message names the file, not its content.
         module.fail_json(msg="Configure %s client: %s" % (params["provider"], err))
@@ -154,5 +165,5 @@ def fail_with_error(module, err, action, resource=None, **result):
     module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
 
 
-__all__ = ("scanops_argument_spec", "build_adapter", "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError",
+__all__ = ("scanops_argument_spec", "adapter_from_params", "build_adapter", "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError",
            "ScanopsError")
