@@ -941,6 +941,11 @@ class ScanRun(object):
         concurrency = params.get("concurrency")
         if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
             raise bad_option("concurrency must be between 1 and %d (got %s)" % (MAX_CONCURRENCY, concurrency))
+        if params.get("scan_id"):
+            # An existing scan is judged as it is: nothing to reuse, nothing to start.
+            for name in ("force", "max_age"):
+                if params.get(name):
+                    raise bad_option("%s does not apply with scan_id, which names the scan to judge" % name)
         self.strategy.validate()
 
     # -- the flow ---------------------------------------------------------------------------------
@@ -967,6 +972,11 @@ class ScanRun(object):
         """Adopt, reuse or trigger a scan of the resolved target, wait for it and judge it."""
         strategy = self.strategy
         self.remaining()  # the wait_timeout runs from here
+        if self.params.get("scan_id"):
+            with _Step("Read scan %s of" % self.params["scan_id"], strategy.label, self.snapshot()):
+                raw = strategy.get(self.params["scan_id"])
+            self.result["reused"] = True
+            return self._finish(raw)
         with _Step("List scans of", strategy.label, self.snapshot()):
             history = strategy.history_before_trigger(self.warn)
         raw = None

@@ -139,6 +139,14 @@ options:
       - Seconds, or a duration such as C(30m), C(2h), C(1d) or C(1h30m).
       - When not set, a new scan is triggered unless one of the target is already queued or running.
     type: str
+  scan_id:
+    description:
+      - Judge this existing scan (CloudGeni scan, Kolega batch, AgileSec execution, HarborGuard scan or Penaxtra run id)
+        instead of finding or starting one. It is waited for when it has not finished, then gated and reported like any
+        other; no scan is ever started, and the result says C(reused=true).
+      - The target options still say where the scan lives (the CloudGeni or Kolega O(repository), the Penaxtra
+        O(integration_id)). Not with O(targets), O(force) or O(max_age).
+    type: str
   force:
     description:
       - Always trigger a new scan, even when one is running or a recent one exists.
@@ -548,6 +556,7 @@ def argument_spec():
         targets=dict(type="list", elements="dict", options=bulk_target_spec()),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         max_age=dict(type="str"),
+        scan_id=dict(type="str"),
         force=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
@@ -573,7 +582,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("scan_id", "targets")])
     # One connection pool for every worker thread of a bulk run (an out-of-range value fails in run_scan).
     workers = min(max(module.params["concurrency"] or 1, 1), MAX_CONCURRENCY)
     with scan_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, workers)) as adapter:

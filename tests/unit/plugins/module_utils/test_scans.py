@@ -668,6 +668,34 @@ def test_penaxtra_429_reuses_a_run_max_age_allows(make_adapter, fake_time):
     assert any("next manual run" in w for w in result["warnings"])
 
 
+def test_scan_id_judges_that_scan_even_when_a_newer_one_failed_and_starts_none(make_adapter, fake_time, tmp_path):
+    # The EDA gate's case: an event names a completed run; a newer run of the integration failed since.
+    fake = FakePenaxtra(fake_time)
+    judged = fake.add_run(age=120)
+    fake.add_run(status="failed", age=30)
+    adapter, recorder = make_adapter("penaxtra", fake)
+    sarif = str(tmp_path / "run.sarif")
+    result = run(adapter, fake_time, integration_id=INTEGRATION, scan_id=judged["id"], fail_on="high", sarif_path=sarif)
+    assert (result["scan"]["id"], result["reused"], result["changed"]) == (judged["id"], True, False)
+    assert result["gate"]["passed"] is True and result["reports"] == [sarif]
+    assert methods(recorder) == []
+
+
+def test_scan_id_of_a_running_scan_is_waited_for(make_adapter, fake_time):
+    fake = FakePenaxtra(fake_time)
+    running = fake.add_run(status="running")
+    adapter, recorder = make_adapter("penaxtra", fake)
+    result = run(adapter, fake_time, integration_id=INTEGRATION, scan_id=running["id"])
+    assert result["scan"]["status"] == "completed" and methods(recorder) == []
+
+
+@pytest.mark.parametrize("option", [{"force": True}, {"max_age": "1h"}])
+def test_scan_id_refuses_options_that_would_pick_another_scan(make_adapter, fake_time, option):
+    adapter, recorder = make_adapter("penaxtra", FakePenaxtra(fake_time))
+    failure = fail(adapter, fake_time, integration_id=INTEGRATION, scan_id="00000000-0000-4000-8000-000000000001", **option)
+    assert "does not apply with scan_id" in failure.msg and recorder.requests == []
+
+
 # -- scan_info -----------------------------------------------------------------------------------------------
 def test_scan_info_lists_with_filters(cloudgeni, fake_time):
     fake, adapter, recorder = cloudgeni()
