@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator documented integration lint molecule faults compat)
+all_suites=(sanity units emulator documented integration eda lint molecule faults compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -21,7 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/ansible_collections/scanops/security"
 mkdir -p "$stage"
-tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.venv-core216 --exclude='__pycache__' --exclude=./tests/output \
+tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.venv-core216 --exclude=./.venv-eda --exclude='__pycache__' --exclude=./tests/output \
   --exclude='.pytest_cache' --exclude=./artifacts -cf - . | tar -C "$stage" -xf -
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
@@ -67,7 +67,7 @@ integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integ
 documented() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/documented); }
 lint() {
   # run_suite calls this as the condition of an `if`, where set -e does not stop at a failed step: chain them.
-  (cd "$stage" && ansible-lint --profile production --offline roles playbooks) &&
+  (cd "$stage" && ansible-lint --profile production --offline roles playbooks extensions/eda/rulebooks) &&
     # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
     (cd "$stage" && bash docs/build-reference.sh --check) &&
     # So are the tables generated from declarations in the code (adapters' calls, the emulator's documented-only table).
@@ -75,16 +75,18 @@ lint() {
 }
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
+# The shipped rulebooks under the real ansible-rulebook (Java 17+), from its own cached venv next to the project's.
+eda() { (cd "$stage" && bash tests/utils/eda.sh "$venv-eda"); }
 # ansible-core 2.16, the oldest meta/runtime.yml claims, in its own venv next to the project's.
 compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv-core216"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|documented|integration|lint|molecule|faults|compat)
+    sanity|units|emulator|documented|integration|eda|lint|molecule|faults|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults|documented) dir="tests/$suite" ;;
+        integration|faults|documented|eda) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;
