@@ -38,6 +38,7 @@ from ansible_collections.scanops.security.plugins.module_utils.vocabulary import
     SEVERITIES,
     empty_counts,
     severity_at_least,
+    severity_rank,
 )
 
 POLICY_KEYS = ("fail_on", "max_findings", "max_risk_score", "min_compliance_grade", "ignore")
@@ -375,3 +376,51 @@ def evaluate_gate(scan, findings, policy, today=None, counts_source=None):
         "message": message,
         "policy": policy,
     }
+
+
+# -- which findings to show ------------------------------------------------------------------------------
+def worst_first(findings):
+    """Findings by severity, worst first; the vendor's order is kept within a severity."""
+    return sorted(findings, key=lambda finding: -severity_rank(finding.get("severity")))
+
+
+def _counted_severity(finding):
+    word = str(finding.get("severity") or "info").lower()
+    return word if word in SEVERITIES else "info"
+
+
+def failing_findings(gate, findings):
+    """The findings that broke the gate: counted findings of a severity a failed check counts.
+
+    ``fail_on`` breaks with every counted severity at or above it, a ``max_findings`` limit with
+    the severity it limits. Ignored and vendor-triaged findings never fail. Empty when the gate
+    passed or was not evaluated.
+    """
+    if not isinstance(gate, dict) or gate.get("passed") or not findings:
+        return []
+    policy = gate.get("policy") or {}
+    counts = gate.get("counts") or {}
+    broken = set()
+    fail_on = policy.get("fail_on")
+    if fail_on:
+        at_or_above = [sev for sev in SEVERITIES if severity_at_least(sev, fail_on)]
+        broken.update(sev for sev in at_or_above if counts.get(sev))
+    for sev, limit in (policy.get("max_findings") or {}).items():
+        if counts.get(sev, 0) > limit:
+            broken.add(sev)
+    uncounted = set((item.get("id"), item.get("rule_id")) for item in (gate.get("ignored") or []) + (gate.get("excluded") or []))
+    return [f for f in findings if _counted_severity(f) in broken and (f.get("id"), f.get("rule_id")) not in uncounted]
+
+
+def bounded_findings(findings, gate, limit):
+    """``(shown, cut)``: at most ``limit`` findings, worst first, plus every finding that broke the gate.
+
+    The findings a report or a result shows must include those that failed the gate, however many
+    there are; ``cut`` is True when some findings were left out.
+    """
+    ordered = worst_first(findings)
+    if len(ordered) <= limit:
+        return ordered, False
+    failing = set(id(finding) for finding in failing_findings(gate, ordered))
+    shown = [finding for index, finding in enumerate(ordered) if index < limit or id(finding) in failing]
+    return shown, len(shown) < len(ordered)

@@ -3,16 +3,26 @@
 """Report files for scan results: SARIF 2.1.0, JUnit XML and a Markdown summary.
 
 Every function takes ``results``: a list of ``{"scan": normalized scan, "gate": gate result
-(``gate.evaluate_gate``) or None, "findings": [normalized findings] or None}``.
+(``gate.evaluate_gate``) or None, "findings": [normalized findings] or None, "category": the
+target's code scanning category (optional)}``.
 
 ``sarif_document``, ``junit_document`` and ``markdown_summary`` return the content (a dict, an
 XML string and a Markdown string); ``write_reports`` writes the files atomically.
-Standard library only.
+
+SARIF files meet GitHub code scanning's upload rules, not only the 2.1.0 schema: every result
+has a ``ruleId`` (derived from the title when the vendor gives none) and a physical location
+with a region (a stable pseudo-path when the finding is not in a file: ``image/<image
+name>/<package>`` for an image package, ``cloud/<provider>/<resource>`` for a cloud resource,
+``<root>/<provider>/<target>`` otherwise), a ``primaryLocationLineHash`` fingerprint; each run
+has a category of its own (``automationDetails.id`` = ``<category>/<scan id>``, one category per
+target), at most 25,000 results, and a file holds at most 20 runs (``write_reports`` writes the
+rest to ``<name>-2.sarif``, ``<name>-3.sarif``...). Standard library only.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import re
@@ -22,6 +32,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
 from ansible_collections.scanops.security.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.scanops.security.plugins.module_utils.gate import failing_findings
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     SEVERITIES,
     empty_counts,
@@ -43,6 +54,15 @@ SARIF_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low"
 # The numeric "security-severity" code scanning UIs read from rule properties.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0"}
 MARKDOWN_TOP = 20
+# GitHub code scanning's upload limits (runs per file, results per run) and the lengths it displays.
+SARIF_MAX_RUNS = 20
+SARIF_MAX_RESULTS = 25000
+SARIF_MAX_TEXT = 1024
+SARIF_MAX_NAME = 255
+SARIF_MAX_TAGS = 10
+# Where findings that are not in a file are placed, by provider: a stable pseudo-path root.
+PSEUDO_ROOTS = {"cloudgeni": "cloud", "penaxtra": "cloud", "harborguard": "image", "kolega": "repository",
+                "agilesec": "sensor"}
 
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
 _GHSA = re.compile(r"^GHSA(-[23456789cfghjmpqrvwx]{4}){3}$", re.IGNORECASE)
@@ -90,6 +110,19 @@ def _suppressions(result):
 
 def _key(finding):
     return (finding.get("id"), finding.get("rule_id"))
+
+
+def _cut(text, limit):
+    text = _text(text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def sarif_rule_id(finding):
+    """The finding's rule id, or one made from its title when the vendor lists none (Penaxtra)."""
+    if finding.get("rule_id") not in (None, ""):
+        return str(finding["rule_id"])
+    slug = re.sub(r"[^a-z0-9]+", "-", _text(finding.get("title")).lower()).strip("-")[:80]
+    return "%s/%s" % (finding.get("provider") or "scanops", slug or "finding")
 
 
 def _severity(finding):
@@ -163,8 +196,8 @@ def _rule(rule_id, findings):
     title = _text(first.get("title")) or rule_id
     rule = {
         "id": rule_id,
-        "name": rule_id,
-        "shortDescription": {"text": title},
+        "name": _cut(rule_id, SARIF_MAX_NAME),
+        "shortDescription": {"text": _cut(title, SARIF_MAX_TEXT)},
         "defaultConfiguration": {"level": SARIF_LEVELS.get(severity, "note")},
         "properties": {
             "security-severity": SECURITY_SEVERITY.get(severity, "0.0"),
@@ -173,28 +206,47 @@ def _rule(rule_id, findings):
         },
     }
     description = _raw_text(first, "description", "summary", "message")
-    if description and description != title:
-        rule["fullDescription"] = {"text": description}
+    # Code scanning requires a full description and help text for every rule.
+    rule["fullDescription"] = {"text": _cut(description or title, SARIF_MAX_TEXT)}
     advice = _raw_text(first, "remediation", "recommendation", "fix", "help")
     help_uri = _help_uri(rule_id) or _raw_text(first, "helpUri", "help_url", "reference", "referenceUrl")
-    if advice or description:
-        rule["help"] = {"text": advice or description}
+    rule["help"] = {"text": advice or description or title}
     if help_uri and re.match(r"^https?://", help_uri):
         rule["helpUri"] = help_uri
     cwes = sorted(set(m.upper() for m in _CWE.findall(json.dumps(first.get("raw"), default=str))))
-    rule["properties"]["tags"].extend(cwes)
+    rule["properties"]["tags"] = (rule["properties"]["tags"] + cwes)[:SARIF_MAX_TAGS]
     return rule
 
 
-def _sarif_location(finding):
+def _image_name(scan):
+    raw = scan.get("raw") if isinstance(scan.get("raw"), dict) else {}
+    image = raw.get("image")
+    if isinstance(image, dict) and image.get("name"):
+        return str(image["name"])
+    return _text(scan.get("target")) or "unknown"
+
+
+def _artifact(finding, scan):
+    """``(uri, line)`` of a finding: its file, or a stable pseudo-path when it is not in a file."""
     loc = finding.get("location") or {}
-    location = {}
     if loc.get("file"):
-        physical = {"artifactLocation": {"uri": _uri(loc["file"])}}
-        line = _line(loc.get("line"))
-        if line:
-            physical["region"] = {"startLine": line}
-        location["physicalLocation"] = physical
+        return _uri(loc["file"]), _line(loc.get("line")) or 1
+    provider = finding.get("provider") or scan.get("provider") or "scanops"
+    if loc.get("package"):
+        path = "image/%s/%s" % (_image_name(scan), loc["package"])
+    elif loc.get("resource"):
+        path = "cloud/%s/%s" % (provider, loc["resource"])
+    else:
+        path = "%s/%s/%s" % (PSEUDO_ROOTS.get(provider, "target"), provider, _text(scan.get("target")) or _text(scan.get("id")))
+    return _uri(path), 1
+
+
+def _sarif_location(finding, scan):
+    loc = finding.get("location") or {}
+    uri, line = _artifact(finding, scan)
+    # Code scanning needs a file and a region; the column is unknown, so the region is the line's start.
+    location = {"physicalLocation": {"artifactLocation": {"uri": uri},
+                                     "region": {"startLine": line, "startColumn": 1, "endLine": line, "endColumn": 1}}}
     logical = []
     if loc.get("package"):
         version = loc.get("version")
@@ -204,15 +256,24 @@ def _sarif_location(finding):
         logical.append({"name": str(loc["resource"]), "fullyQualifiedName": str(loc["resource"]), "kind": "resource"})
     if logical:
         location["logicalLocations"] = logical
-    return [location] if location else []
+    return [location]
 
 
-def _sarif_result(finding, rule_index, suppressed):
+def _line_hash(rule_id, location, seen):
+    """``<16 hex>:<n>``: the same rule at the same place hashes alike in every scan; n counts repeats within a run."""
+    physical = location["physicalLocation"]
+    where = "%s\0%s\0%s" % (rule_id, physical["artifactLocation"]["uri"], physical["region"]["startLine"])
+    digest = hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]
+    seen[digest] = seen.get(digest, 0) + 1
+    return "%s:%d" % (digest, seen[digest])
+
+
+def _sarif_result(finding, scan, rule_index, suppressed, seen):
     severity = _severity(finding)
     title = _text(finding.get("title")) or _text(finding.get("rule_id")) or "finding"
     where = _location_text(finding)
     loc = finding.get("location") or {}
-    text = "%s (%s)" % (title, where) if where and not loc.get("file") else title
+    text = _cut("%s (%s)" % (title, where) if where and not loc.get("file") else title, SARIF_MAX_TEXT)
     if loc.get("fixed_version"):
         text += "; fixed in %s" % loc["fixed_version"]
     item = {
@@ -228,29 +289,36 @@ def _sarif_result(finding, rule_index, suppressed):
     }
     if finding.get("first_seen"):
         item["properties"]["first_seen"] = finding["first_seen"]
-    if finding.get("rule_id") is not None:
-        item["ruleId"] = str(finding["rule_id"])
-        item["ruleIndex"] = rule_index[str(finding["rule_id"])]
-    locations = _sarif_location(finding)
-    if locations:
-        item["locations"] = locations
+    rule_id = sarif_rule_id(finding)
+    item["ruleId"] = rule_id
+    item["ruleIndex"] = rule_index[rule_id]
+    item["locations"] = _sarif_location(finding, scan)
+    item["partialFingerprints"] = {"primaryLocationLineHash": _line_hash(rule_id, item["locations"][0], seen)}
     if finding.get("id") is not None:
-        item["partialFingerprints"] = {"scanopsFindingId/v1": "%s/%s" % (finding.get("provider"), finding["id"])}
+        item["partialFingerprints"]["scanopsFindingId/v1"] = "%s/%s" % (finding.get("provider"), finding["id"])
     reason = suppressed.get(_key(finding))
     if reason is not None:
         item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": reason}]
     return item
 
 
-def _sarif_run(result):
+def sarif_category(result):
+    """The code scanning category of a result's run: its ``category``, else ``scanops/<provider>/<target>``."""
+    if result.get("category"):
+        return str(result["category"]).rstrip("/")
+    scan = _scan(result)
+    return "scanops/%s/%s" % (scan.get("provider") or "scanops", _text(scan.get("target")) or _text(scan.get("id")) or "scan")
+
+
+def _sarif_run(result, category):
     scan = _scan(result)
     gate = _gate(result)
-    findings = _findings(result)
+    ordered = _sorted_findings(_findings(result))
+    findings = ordered[:SARIF_MAX_RESULTS]
     provider = scan.get("provider")
     by_rule = {}
     for finding in findings:
-        if finding.get("rule_id") is not None:
-            by_rule.setdefault(str(finding["rule_id"]), []).append(finding)
+        by_rule.setdefault(sarif_rule_id(finding), []).append(finding)
     rule_ids = sorted(by_rule)
     rule_index = dict((rule_id, i) for i, rule_id in enumerate(rule_ids))
     suppressed = _suppressions(result)
@@ -265,6 +333,8 @@ def _sarif_run(result):
                     "duration_seconds", "counts", "url")
     summary = dict((k, scan.get(k)) for k in summary_keys)
     properties = {"scan": summary, "findings_included": result.get("findings") is not None}
+    if len(ordered) > len(findings):
+        properties["results_left_out"] = len(ordered) - len(findings)
     invocation = {"executionSuccessful": bool(gate["passed"]) if gate else scan.get("status") == "completed"}
     if gate:
         gate_keys = ("passed", "reasons", "counts", "ignored", "expired_ignores", "checks", "policy")
@@ -276,21 +346,45 @@ def _sarif_run(result):
         invocation["startTimeUtc"] = scan.get("started_at") or scan.get("created_at")
     if scan.get("completed_at"):
         invocation["endTimeUtc"] = scan["completed_at"]
+    seen = {}
+    run_id = re.sub(r"[/\s]+", "-", _text(scan.get("id")) or "scan")
     run = {
         "tool": {"driver": driver},
         "invocations": [invocation],
-        "results": [_sarif_result(f, rule_index, suppressed) for f in _sorted_findings(findings)],
+        "results": [_sarif_result(f, scan, rule_index, suppressed, seen) for f in findings],
         "properties": properties,
-        "automationDetails": {"id": "scanops/%s/%s" % (provider, scan.get("id"))},
+        # Category (up to the last slash) per target, so alerts of a target are tracked across uploads; then the scan.
+        "automationDetails": {"id": "%s/%s" % (category, run_id)},
     }
     if scan.get("url") and re.match(r"^https?://", str(scan["url"])):
         run["automationDetails"]["properties"] = {"url": scan["url"]}
     return run
 
 
+def _sarif_runs(results):
+    """One run per result; a category repeated for one tool gets a suffix, since code scanning takes each once per upload."""
+    runs, taken = [], set()
+    for result in results:
+        tool = display_name(_scan(result).get("provider"))
+        category, number = sarif_category(result), 1
+        while (tool, category if number == 1 else "%s-%d" % (category, number)) in taken:
+            number += 1
+        category = category if number == 1 else "%s-%d" % (category, number)
+        taken.add((tool, category))
+        runs.append(_sarif_run(result, category))
+    return runs
+
+
 def sarif_document(results):
     """A SARIF 2.1.0 log (dict): one run per scan, the gate in each run's properties and invocation."""
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [_sarif_run(r) for r in results]}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": _sarif_runs(results)}
+
+
+def sarif_documents(results):
+    """SARIF logs of at most ``SARIF_MAX_RUNS`` runs each (code scanning's limit per file), categories unique across all."""
+    runs = _sarif_runs(results)
+    chunks = [runs[start:start + SARIF_MAX_RUNS] for start in range(0, len(runs), SARIF_MAX_RUNS)] or [[]]
+    return [{"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": chunk} for chunk in chunks]
 
 
 # -- JUnit -------------------------------------------------------------------------------------------
@@ -330,6 +424,10 @@ def _junit_suite(parent, result):
             ET.SubElement(props, "property", {"name": "scan.%s" % key, "value": _xml(scan[key])})
     if gate:
         ET.SubElement(props, "property", {"name": "gate.passed", "value": "true" if gate.get("passed") else "false"})
+        ET.SubElement(props, "property", {"name": "gate.counts_source", "value": _xml(gate.get("counts_source"))})
+        for severity in SEVERITIES:
+            ET.SubElement(props, "property", {"name": "gate.counts.%s" % severity,
+                                              "value": str((gate.get("counts") or {}).get(severity, 0))})
         for check in gate.get("checks") or []:
             failure = None if check.get("passed") else (check.get("detail"), "gate")
             _testcase(suite, "scanops.%s.gate" % provider, "gate: %s" % check.get("name"), failure=failure,
@@ -340,9 +438,12 @@ def _junit_suite(parent, result):
         _testcase(suite, "scanops.%s.gate" % provider, "scan status", failure=failure)
     threshold = _threshold(gate)
     suppressed = _suppressions(result)
-    for finding in _sorted_findings(_findings(result)):
+    findings = _findings(result)
+    # The findings that broke the gate fail, exactly; others the policy looks at are listed, passed or skipped.
+    failing = set(id(f) for f in failing_findings(gate, findings))
+    for finding in _sorted_findings(findings) if gate else []:
         severity = _severity(finding)
-        if threshold and not severity_at_least(severity, threshold):
+        if id(finding) not in failing and (threshold is None or not severity_at_least(severity, threshold)):
             continue
         title = _text(finding.get("title")) or _text(finding.get("rule_id"))
         where = _location_text(finding)
@@ -350,9 +451,11 @@ def _junit_suite(parent, result):
         classname = "scanops.%s.findings" % provider
         if _key(finding) in suppressed:
             _testcase(suite, classname, case_name, skipped="not counted: %s" % suppressed[_key(finding)])
-        else:
+        elif id(finding) in failing:
             message = "%s finding %s: %s" % (severity, _text(finding.get("rule_id")), title)
             _testcase(suite, classname, case_name, failure=(message, severity), details=_finding_details(finding))
+        else:
+            _testcase(suite, classname, case_name)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
@@ -365,10 +468,12 @@ def _junit_suite(parent, result):
 
 
 def junit_document(results):
-    """JUnit XML text: a testsuite per scan, a testcase per gate check and per finding that fails.
+    """JUnit XML text: a testsuite per scan, a testcase per gate check and per finding the policy looks at.
 
-    Findings fail from the gate's ``fail_on`` severity up (else from the lowest severity
-    ``max_findings`` limits, else every finding); findings the gate ignored are skipped.
+    Exactly the findings that broke the gate fail (``gate.failing_findings``: counted findings of a
+    severity a failed check counts), so the failures match the gate's counts. Other findings from
+    the gate's ``fail_on`` severity up (else from the lowest severity ``max_findings`` limits) are
+    listed as passed, those the gate did not count (ignored, vendor-triaged) as skipped.
     """
     root = ET.Element("testsuites", {"name": "scanops.security"})
     suites = [_junit_suite(root, r) for r in results]
@@ -488,11 +593,18 @@ def write_atomic(path, content):
 
 
 def write_reports(results, sarif_path=None, junit_path=None, markdown_path=None, markdown_top=MARKDOWN_TOP):
-    """Write the requested reports; returns the absolute paths written, in SARIF, JUnit, Markdown order."""
+    """Write the requested reports; returns the absolute paths written, in SARIF, JUnit, Markdown order.
+
+    More than ``SARIF_MAX_RUNS`` scans go to several SARIF files: ``sarif_path``, then
+    ``<name>-2<ext>``, ``<name>-3<ext>``...
+    """
     results = list(results or [])
     written = []
     if sarif_path:
-        written.append(write_atomic(sarif_path, json.dumps(sarif_document(results), indent=2, sort_keys=False, default=str) + "\n"))
+        root, extension = os.path.splitext(sarif_path)
+        for number, document in enumerate(sarif_documents(results), 1):
+            path = sarif_path if number == 1 else "%s-%d%s" % (root, number, extension)
+            written.append(write_atomic(path, json.dumps(document, indent=2, sort_keys=False, default=str) + "\n"))
     if junit_path:
         written.append(write_atomic(junit_path, junit_document(results)))
     if markdown_path:

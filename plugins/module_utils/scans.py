@@ -26,7 +26,7 @@ from ansible_collections.scanops.security.plugins.module_utils.callbacks import 
 from ansible_collections.scanops.security.plugins.module_utils.client import usable_wait
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
-from ansible_collections.scanops.security.plugins.module_utils.gate import evaluate_gate, validate_policy
+from ansible_collections.scanops.security.plugins.module_utils.gate import bounded_findings, evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
@@ -295,6 +295,11 @@ class ScanStrategy(object):
         Valid after ``resolve``, like ``identity``.
         """
         return None
+
+    def category(self):
+        """The target's code scanning category in SARIF reports: ``scanops/<provider>/<identity>``, the same in every run."""
+        identity = self.identity()
+        return "scanops/%s/%s" % (identity[0], "/".join(str(part) for part in identity[1:] if part is not None))
 
     # to implement -------------------------------------------------------------------------------
     def resolve(self):
@@ -675,6 +680,9 @@ class HarborGuardScans(ScanStrategy):
 
     def describe_identity(self):
         return "image %s" % image_text(self.reference)
+
+    def category(self):
+        return "scanops/harborguard/%s" % image_text(self.reference)
 
     def search_term(self):
         """What ``GET /api/scans?search=`` is sent: the digest, else ``<repository>:<tag>`` (Docker Hub without its registry).
@@ -1223,16 +1231,17 @@ class ScanRun(object):
         except ValueError as err:
             self.fail(ScanopsError(str(err)), "Evaluate the gate of", label + " " + strategy.label)
         self.result["gate"] = gate
-        bounded = findings[:limit] if findings is not None else None
+        bounded, cut = bounded_findings(findings, gate, limit) if findings is not None else (None, False)
         if params.get("return_findings"):
             self.result["findings"] = bounded if bounded is not None else []
-            if findings is not None and len(findings) > limit:
+            if cut:
                 self.result["findings_truncated"] = True
+        entry = {"scan": scan, "gate": gate, "findings": bounded or [], "category": strategy.category()}
         if self.bulk:
-            self.report_entry = {"scan": scan, "gate": gate, "findings": bounded or []}
+            self.report_entry = entry
             self.result["api_calls"] = self.adapter.client.stats
             return self.result
-        self._reports(scan, gate, bounded or [])
+        self._reports(entry)
         self.result["api_calls"] = self.adapter.client.stats
         if not gate["passed"]:
             self.fail(ScanopsError(gate["message"]), "Scan gate of", strategy.label)
@@ -1258,15 +1267,15 @@ class ScanRun(object):
                           % (raw.get("id"), expected, len(raw_findings)))
         return counts, raw_findings, source
 
-    def _reports(self, scan, gate, findings):
+    def _reports(self, entry):
         params = self.params
         paths = dict((k, params.get(k)) for k in ("sarif_path", "junit_path", "markdown_path"))
         if not any(paths.values()):
             return
         try:
-            written = write_reports([{"scan": scan, "gate": gate, "findings": findings}], **paths)
+            written = write_reports([entry], **paths)
         except (IOError, OSError, ValueError) as err:
-            self.fail(ScanopsError(str(err)), "Write reports for scan", scan.get("id"))
+            self.fail(ScanopsError(str(err)), "Write reports for scan", entry["scan"].get("id"))
         self.result["reports"] = list(written or [])
 
 

@@ -237,21 +237,34 @@ options:
         type: str
   return_findings:
     description:
-      - Return the scan's normalized findings in RV(findings), at most O(findings_limit) of them.
+      - Return the scan's normalized findings in RV(findings), worst first, at most O(findings_limit) of them plus
+        every finding that broke the gate.
     type: bool
     default: false
   findings_limit:
     description:
       - Most findings returned in RV(findings) and written to reports. The gate always counts every finding.
+      - The worst findings are kept (by severity, then in the vendor's order), and every counted finding that broke the
+        gate is always included, even beyond this number, so the reports show what failed.
     type: int
     default: 500
   sarif_path:
     description:
-      - Write the findings and the gate result as a SARIF 2.1.0 file here.
+      - Write the findings and the gate result as a SARIF 2.1.0 file here, one run per scan, ready for GitHub code
+        scanning's upload (C(github/codeql-action/upload-sarif) or the REST API).
+      - Each result has a rule id (made from the title when the vendor lists none), a location with a region (a stable
+        pseudo-path when the finding is not in a file, C(image/<image>/<package>) for an image package,
+        C(cloud/<provider>/<resource>) for a cloud resource, C(<root>/<provider>/<target>) otherwise) and a
+        C(primaryLocationLineHash) fingerprint; each target has a category of its own (C(automationDetails.id)
+        C(scanops/<provider>/<target>/<scan id>)), the same on every run, so code scanning tracks its alerts.
+      - With more than 20 scans (code scanning takes at most 20 runs per file) the others go to C(<name>-2.sarif),
+        C(<name>-3.sarif) and so on, all listed in RV(reports).
     type: path
   junit_path:
     description:
-      - Write the gate result and the findings as a JUnit XML file here.
+      - Write the gate result and the findings as a JUnit XML file here, a test case per gate check and per finding
+        the policy looks at. Exactly the findings that broke the gate are failures, so the failure count matches
+        RV(gate.counts); ignored and vendor-triaged findings are skipped.
     type: path
   markdown_path:
     description:
@@ -483,7 +496,7 @@ scans:
       description: True when O(wait_timeout) passed before the target's scan finished.
       type: bool
     findings:
-      description: The target's normalized findings, at most O(findings_limit), when O(return_findings=true).
+      description: The target's normalized findings, as RV(findings) in single mode, when O(return_findings=true).
       type: list
       elements: dict
     error:
@@ -491,7 +504,9 @@ scans:
       type: str
       returned: when the target failed
 findings:
-  description: Normalized findings of the scan, at most O(findings_limit).
+  description:
+    - Normalized findings of the scan, worst first (by severity, then in the vendor's order), at most O(findings_limit)
+      plus every counted finding that broke the gate.
   returned: when O(return_findings=true) and the scan finished, not with O(targets)
   type: list
   elements: dict
@@ -503,7 +518,7 @@ candidates:
   type: list
   elements: dict
 findings_truncated:
-  description: True when the scan has more findings than O(findings_limit).
+  description: True when some findings of the scan were left out of RV(findings) and the reports (O(findings_limit)).
   returned: when findings were cut
   type: bool
 reused:
@@ -522,7 +537,9 @@ target:
   type: str
   sample: myorg/infrastructure (main)
 reports:
-  description: Paths of the report files written (with O(targets), each file covers every target whose gate was evaluated).
+  description:
+    - Paths of the report files written (with O(targets), the reports cover every target whose gate was evaluated).
+    - More than one SARIF file when more than 20 scans are reported (C(<name>-2.sarif) and so on).
   returned: always
   type: list
   elements: str

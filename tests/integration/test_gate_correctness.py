@@ -259,3 +259,54 @@ def test_failed_scan_with_an_ignore_list_fails_on_its_status_and_writes_reports(
     assert info.value.msg.startswith("Scan gate of ")
     assert "gate failed for %s scan %s: scan %s failed" % (provider, scan_id, scan_id) in info.value.msg
     assert info.value.result["reports"] == [str(junit)] and "scan %s failed" % scan_id in junit.read_text()
+
+
+# -- items 7 and 11: reports code scanning accepts, showing every finding that broke the gate --------------------------
+def read_json(path):
+    import json  # pylint: disable=import-outside-toplevel
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+@pytest.mark.parametrize("provider", sorted(TARGETS) + ["agilesec"])
+def test_reports_meet_the_upload_rules_and_show_what_broke_the_gate(adapter, admin, provider, tmp_path):
+    import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
+    from ansible_collections.scanops.security.tests.unit.plugins.module_utils.github_sarif import \
+        upload_problems  # pylint: disable=import-outside-toplevel
+    target = dict(TARGETS.get(provider) or {})
+    if provider == "agilesec":
+        admin.seed("agilesec", "sensor", sensorName="gate-sensor", sensorType="GIT Sensor")
+        target = dict(sensor="gate-sensor")
+    admin.config(provider, finding_count=12)
+    paths = dict(sarif_path=str(tmp_path / "scan.sarif"), junit_path=str(tmp_path / "junit.xml"))
+    try:
+        result = scan(adapter(provider), max_age="30d", fail_on="low", findings_limit=2, return_findings=True, **dict(target, **paths))
+    except ScanFailure as failure:
+        result = failure.result
+    gate = result["gate"]
+    counted = sum(gate["counts"][s] for s in ("critical", "high", "medium", "low"))
+    if provider != "agilesec":
+        # Every counted finding at or above low broke the gate: all are returned though the limit is 2, worst first.
+        assert counted > 2 and gate["passed"] is False
+        returned = result["findings"]
+        assert len([f for f in returned if f["severity"] != "info" and f["status"] not in ("resolved", "ignored", "false_positive")]) == counted
+        assert [RANK[f["severity"]] for f in returned] == sorted((RANK[f["severity"]] for f in returned), reverse=True)
+    document = read_json(paths["sarif_path"])
+    assert upload_problems(document) == []
+    assert len(document["runs"][0]["results"]) == len(result.get("findings") or [])
+    suite = ET.parse(paths["junit_path"]).getroot().find("testsuite")
+    failed_findings = [c for c in suite.findall("testcase") if c.get("classname").endswith(".findings") and c.find("failure") is not None]
+    assert len(failed_findings) == (counted if provider != "agilesec" else 0)
+
+
+def test_bulk_sarif_gives_each_target_its_own_category(adapter, tmp_path):
+    from ansible_collections.scanops.security.tests.unit.plugins.module_utils.github_sarif import \
+        category, upload_problems  # pylint: disable=import-outside-toplevel
+    sarif = str(tmp_path / "release.sarif")
+    targets = [dict(image="ghcr.io/acme/api:1.4.7"), dict(image="docker.io/library/nginx:1.25.3"), dict(image="ghcr.io/acme/web:2.0.1")]
+    scan(adapter("harborguard"), targets=targets, max_age="30d", sarif_path=sarif)
+    document = read_json(sarif)
+    assert upload_problems(document) == []
+    expected = ["scanops/harborguard/ghcr.io/acme/api:1.4.7", "scanops/harborguard/docker.io/library/nginx:1.25.3",
+                "scanops/harborguard/ghcr.io/acme/web:2.0.1"]
+    assert [category(run) for run in document["runs"]] == expected

@@ -139,7 +139,8 @@ def test_sarif_cve_rules_link_to_the_advisory_and_semgrep_rules_carry_cwe(result
 def test_sarif_iac_finding_has_file_and_line_plus_resource(results):
     item = result_of(run_of(reports.sarif_document(results), "cloudgeni"), "fnd_01HX7Q1")
     location = item["locations"][0]
-    assert location["physicalLocation"] == {"artifactLocation": {"uri": "storage/public.tf"}, "region": {"startLine": 12}}
+    assert location["physicalLocation"] == {"artifactLocation": {"uri": "storage/public.tf"},
+                                            "region": {"startLine": 12, "startColumn": 1, "endLine": 12, "endColumn": 1}}
     assert location["logicalLocations"] == [{"name": "aws_s3_bucket.public_assets", "fullyQualifiedName": "aws_s3_bucket.public_assets",
                                              "kind": "resource"}]
     assert item["ruleId"] == "CKV_AWS_20"
@@ -152,18 +153,23 @@ def test_sarif_file_uris_are_escaped(results):
     assert item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "azure/storage%20account.bicep"
 
 
-def test_sarif_file_without_line_has_no_region(results):
+def test_sarif_file_without_line_points_at_its_first_line(results):
     item = result_of(run_of(reports.sarif_document(results), "agilesec"), "obs-0002")
-    assert item["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "certs/legacy-chain.pem"}}
+    assert item["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "certs/legacy-chain.pem"},
+                                                        "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}}
 
 
-def test_sarif_package_and_cloud_findings_use_logical_locations(results):
+def test_sarif_package_and_cloud_findings_get_a_pseudo_path_and_keep_logical_locations(results):
     document = reports.sarif_document(results)
+    region = {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}
     cve = result_of(run_of(document, "harborguard"), "vul_a1")
-    assert cve["locations"] == [{"logicalLocations": [{"name": "curl", "fullyQualifiedName": "curl@7.81.0-1ubuntu1.10", "kind": "module"}]}]
+    assert cve["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "image/ghcr.io/acme/api/curl"}, "region": region},
+                                 "logicalLocations": [{"name": "curl", "fullyQualifiedName": "curl@7.81.0-1ubuntu1.10", "kind": "module"}]}]
     assert cve["message"]["text"] == "CVE-2023-38545 (curl 7.81.0-1ubuntu1.10); fixed in 7.81.0-1ubuntu1.14"
     cloud = result_of(run_of(document, "penaxtra"), "pxf_901")
-    assert cloud["locations"] == [{"logicalLocations": [{"name": "arn:aws:iam::123456789012:root",
+    assert cloud["locations"] == [{"physicalLocation": {"artifactLocation": {"uri": "cloud/penaxtra/arn:aws:iam::123456789012:root"},
+                                                        "region": region},
+                                   "logicalLocations": [{"name": "arn:aws:iam::123456789012:root",
                                                          "fullyQualifiedName": "arn:aws:iam::123456789012:root", "kind": "resource"}]}]
 
 
@@ -189,7 +195,8 @@ def test_sarif_gate_in_invocation_and_properties(results, scans):
     assert run["properties"]["gate"]["passed"] is False
     assert run["properties"]["gate"]["expired_ignores"][0]["id"] == "CKV_AWS_24"
     assert run["properties"]["scan"]["id"] == "scn_8f2a61"
-    assert run["automationDetails"]["id"] == "scanops/cloudgeni/scn_8f2a61"
+    # The category is the target's (its own per run of a file), the last part the scan.
+    assert run["automationDetails"]["id"] == "scanops/cloudgeni/acme/infrastructure/scn_8f2a61"
     scan, findings = scans["agilesec"]
     passing = reports.sarif_document([{"scan": scan, "findings": findings, "gate": evaluate_gate(scan, findings, {"fail_on": "critical"})}])
     assert passing["runs"][0]["invocations"][0]["executionSuccessful"] is True
@@ -243,12 +250,13 @@ def test_junit_ignored_findings_are_skipped(results):
     assert skipped[0].find("skipped").get("message") == "not counted: openssl not reachable from the API (until 2026-06-30)"
 
 
-def test_junit_without_threshold_fails_every_finding(scans):
+def test_junit_lists_no_finding_failure_when_no_severity_check_failed(scans):
     scan, findings = scans["agilesec"]
     gate = evaluate_gate(scan, findings, {})
     suite = parse_junit([{"scan": scan, "findings": findings, "gate": gate}]).find("testsuite")
-    assert suite.get("tests") == "4"  # the status check and three findings
-    assert suite.get("failures") == "3"
+    # Only the status check: a gate without severity checks fails no finding (the failures match the gate).
+    assert suite.get("tests") == "1"
+    assert suite.get("failures") == "0"
 
 
 def test_junit_threshold_from_count_limits(scans):
@@ -271,8 +279,9 @@ def test_junit_failed_scan_without_gate(scans):
 def test_junit_strips_characters_xml_cannot_carry(scans):
     scan, findings = scans["kolega"]
     findings[0]["title"] = "bad \x1b[31mANSI\x00 title"
-    root = parse_junit([{"scan": scan, "findings": findings, "gate": None}])
-    assert "bad ?[31mANSI? title" in root.find("testsuite/testcase[2]").get("name")
+    root = parse_junit([{"scan": scan, "findings": findings, "gate": evaluate_gate(scan, findings, {"fail_on": "info"})}])
+    names = [case.get("name") for case in root.findall("testsuite/testcase")]
+    assert any("bad ?[31mANSI? title" in name for name in names)
 
 
 # -- Markdown ----------------------------------------------------------------------------------------------------------

@@ -480,6 +480,29 @@ def test_failed_scan_with_an_ignore_list_fails_on_its_status_and_is_reported(clo
     assert not [r for r in recorder.requests if r.url.path.endswith("/findings")]
 
 
+# -- issue 19, item 7: worst first, and every finding that broke the gate is returned and reported ---------------------
+def test_findings_limit_keeps_the_worst_first_and_every_finding_that_failed_the_gate(cloudgeni, fake_time, tmp_path):
+    fake, adapter, recorder = cloudgeni()
+    low_and_medium = [{"id": "f%02d" % i, "checkId": "CKV_LOW_%d" % i, "severity": "low" if i % 2 else "medium",
+                       "status": "open", "resource": {"file": "main.tf", "line": i + 1}} for i in range(21)]
+    severe = [{"id": "c1", "checkId": "CKV_AWS_1", "severity": "critical", "status": "open", "resource": {}}] + [
+        {"id": "h%d" % i, "checkId": "CKV_AWS_%d" % (10 + i), "severity": "high", "status": "open", "resource": {}} for i in range(8)]
+    fake.findings = low_and_medium + severe  # the vendor lists the severe ones last
+    paths = dict(sarif_path=str(tmp_path / "r.sarif"), junit_path=str(tmp_path / "r.xml"))
+    failure = fail(adapter, fake_time, repository="repo_a", fail_on="high", findings_limit=5, return_findings=True, **paths)
+    assert "findings at or above high: 1 critical, 8 high" in failure.msg
+    returned = failure.result["findings"]
+    assert [f["id"] for f in returned] == ["c1"] + ["h%d" % i for i in range(8)]
+    assert failure.result["findings_truncated"] is True
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    assert sorted(r["properties"]["finding_id"] for r in sarif["runs"][0]["results"]) == sorted(f["id"] for f in returned)
+    junit = (tmp_path / "r.xml").read_text()
+    assert junit.count("<failure ") == 9 + 1  # nine findings and the fail_on check
+    # With room to spare, the rest follow worst first, in the vendor's order within a severity.
+    roomy = fail(adapter, fake_time, repository="repo_a", max_age="1h", fail_on="high", findings_limit=12, return_findings=True)
+    assert [f["id"] for f in roomy.result["findings"]] == ["c1"] + ["h%d" % i for i in range(8)] + ["f00", "f02", "f04"]
+
+
 def test_return_findings_is_bounded(cloudgeni, fake_time):
     fake, adapter, recorder = cloudgeni()
     fake.findings = [{"id": "f%d" % i, "checkId": "C%d" % i, "severity": "low", "status": "open", "resource": {}} for i in range(5)]
