@@ -31,9 +31,12 @@ echo "==> 1. bulk triage (bench/bench_bulk_triage.py)"
 echo "==> 2-5. no-op cost, waiting, fan-out, large result sets (bench/scanops_bench.py)"
 "$python" "$root/bench/scanops_bench.py" --output "$work/scanops.json"
 
-"$python" "$root/bench/report.py" --triage "$work/triage.json" --scanops "$work/scanops.json" \
+echo "==> 6. EDA event sources: webhook receiver, pollers under kill -9 (bench/bench_eda.py)"
+"$python" "$root/bench/bench_eda.py" --output "$work/eda.json"
+
+"$python" "$root/bench/report.py" --triage "$work/triage.json" --scanops "$work/scanops.json" --eda "$work/eda.json" \
   --throughput "$work/throughput.txt" --total-seconds "$((SECONDS - started))" --output "$root/docs/performance.md"
 # Keep the raw results next to the test output (git ignores tests/output/).
 mkdir -p "$root/tests/output/bench"
-cp "$work/triage.json" "$work/scanops.json" "$work/throughput.txt" "$root/tests/output/bench/"
+cp "$work/triage.json" "$work/scanops.json" "$work/eda.json" "$work/throughput.txt" "$root/tests/output/bench/"
 echo "==> wrote $root/docs/performance.md ($((SECONDS - started)) s); raw results in tests/output/bench/"
