@@ -56,12 +56,15 @@ TIMEOUT = 150.0
 
 
 STARTED = time.monotonic()
+TIMELINE = os.path.join(OUTPUT_DIR, "timeline.txt")
+if os.path.exists(TIMELINE):
+    os.remove(TIMELINE)
 
 
 def milestone(what):
     """Append what happened when to tests/output/eda/timeline.txt (the suite's time budget is tight)."""
     os.makedirs(OUTPUT_DIR, exist_ok=True)
-    with open(os.path.join(OUTPUT_DIR, "timeline.txt"), "a", encoding="utf-8") as handle:
+    with open(TIMELINE, "a", encoding="utf-8") as handle:
         handle.write("%7.1f s  %s\n" % (time.monotonic() - STARTED, what))
 
 

@@ -82,4 +82,11 @@ echo "${rulebook_version%%$'\n'*}"
 # --- the suite: pytest from the project venv; ansible-rulebook and its playbooks from EDA_VENV
 step "rulebooks against the emulator"
 export SCANOPS_EDA_VENV=$eda_venv
-python -m pytest -q -p no:cacheprovider -o "addopts=" --durations=5 tests/eda
+rc=0
+python -m pytest -q -p no:cacheprovider -o "addopts=" --durations=5 tests/eda || rc=$?
+# Where the time went (the suite has a time budget in make test); the rulebooks' logs are beside it.
+if [ -f tests/output/eda/timeline.txt ]; then
+  echo "timeline (tests/output/eda/timeline.txt):"
+  cat tests/output/eda/timeline.txt
+fi
+exit "$rc"
