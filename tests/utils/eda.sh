@@ -38,8 +38,13 @@ java_major() {
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }
 java_home=
-for candidate in "${JAVA_HOME:-}" "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")"; do
-  if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ]; then
+candidates=()
+[ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+if java_on_path=$(command -v java 2>/dev/null); then
+  candidates+=("$(dirname "$(dirname "$(readlink -f "$java_on_path")")")")
+fi
+for candidate in "${candidates[@]}"; do
+  if [ -x "$candidate/bin/java" ]; then
     major=$(java_major "$candidate/bin/java")
     if [ -n "$major" ] && [ "$major" -ge "$java_min" ]; then
       java_home=$candidate
