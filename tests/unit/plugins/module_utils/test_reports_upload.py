@@ -9,10 +9,12 @@ well as the SARIF 2.1.0 schema, for findings of every provider at every severity
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import copy
 import json
 import os
 import xml.etree.ElementTree as ET
 
+import httpx
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils import reports
@@ -66,7 +68,9 @@ SCAN_RAW = {
 
 
 def provider_result(provider, policy=None, severities=("critical", "high", "medium", "low", "info")):
-    adapter = get_adapter_class(provider)("k", api_url="https://vendor.example.test")
+    # Only the normalizers are used: a mock transport spares building a TLS context per call.
+    adapter = get_adapter_class(provider)("k", api_url="https://vendor.example.test",
+                                          transport=httpx.MockTransport(lambda request: httpx.Response(500)))
     try:
         findings = [adapter.normalize_finding(raw_finding(provider, severity, number))
                     for number, severity in enumerate(severities)]
@@ -163,7 +167,8 @@ def test_bulk_runs_get_one_category_each_that_stays_the_same_for_the_target():
 
 
 def test_more_than_20_runs_are_split_over_files_that_each_meet_the_rules(tmp_path):
-    results = [dict(provider_result("penaxtra"), category="scanops/penaxtra/integration-%d" % number) for number in range(45)]
+    one = provider_result("penaxtra")
+    results = [dict(copy.deepcopy(one), category="scanops/penaxtra/integration-%d" % number) for number in range(45)]
     written = reports.write_reports(results, sarif_path=str(tmp_path / "all.sarif"))
     assert [os.path.basename(path) for path in written] == ["all.sarif", "all-2.sarif", "all-3.sarif"]
     runs = []
