@@ -21,7 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 stage="$work/ansible_collections/scanops/security"
 mkdir -p "$stage"
-tar -C "$root" --exclude=./.git --exclude=./.venv --exclude=./.venv-core216 --exclude=./.venv-eda --exclude='__pycache__' --exclude=./tests/output \
+tar -C "$root" --exclude=./.git --exclude=./.venv --exclude='./.venv-core2*' --exclude=./.venv-eda --exclude='__pycache__' --exclude=./tests/output \
   --exclude='.pytest_cache' --exclude=./artifacts -cf - . | tar -C "$stage" -xf -
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
@@ -77,8 +77,8 @@ molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
 # The shipped rulebooks under the real ansible-rulebook (Java 17+), from its own cached venv next to the project's.
 eda() { (cd "$stage" && bash tests/utils/eda.sh "$venv-eda"); }
-# ansible-core 2.16, the oldest meta/runtime.yml claims, in its own venv next to the project's.
-compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv-core216"); }
+# The oldest (2.16) and the newest (2.21) ansible-core, each in its own venv next to the project's.
+compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
