@@ -2,14 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers of the documented-only matrix: where the platforms are, running a module in-process, the rows."""
 
-import json
 import os
 import sys
 
 import httpx
-import pytest
 
-from ansible_collections.scanops.security.tests.unit.plugins.modules.utils import patch_module_args
+from ansible_collections.scanops.security.tests.utils.module_runner import run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -64,7 +62,6 @@ class Platform(object):
 def run_module(module, capsys, args):
     """Run ``module.main()`` in this process with ``args``; the result it printed."""
     capsys.readouterr()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    return json.loads(capsys.readouterr().out)
+    run = run_main(module, args)
+    assert run.result is not None, "no result; main() printed: %s" % run.output
+    return run.result

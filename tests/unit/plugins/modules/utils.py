@@ -5,36 +5,23 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import contextlib
 import json
 
 import httpx
-import pytest
 
-from ansible.module_utils import basic
 from ansible.module_utils.common.parameters import PASS_VARS
 
-from ansible_collections.scanops.security.plugins.module_utils import common, findings, fixes, scans
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import SECRET
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from unittest import mock
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
+from ansible_collections.scanops.security.tests.utils.module_runner import (  # noqa: F401 pylint: disable=unused-import
+    ADAPTER_USERS,
+    BUILD_ADAPTER,
+    patch_module_args,
+    run_main,
+)
 
 # From ansible-core 2.21 a result carries ``invocation`` only when the controller asks for it
 # (INJECT_INVOCATION, off by default); older cores always add it.
 INVOCATION_IS_OPTIONAL = "inject_invocation" in PASS_VARS
-
-# Saved before any test patches it: every routed adapter is built by the real one.
-BUILD_ADAPTER = common.build_adapter
-# Where module code looks build_adapter up: common (module_adapter), findings, fixes and scans (scan_adapter).
-ADAPTER_USERS = (common, findings, fixes, scans)
 
 
 def route_adapters(monkeypatch, vendor):
@@ -60,13 +47,12 @@ def run_module(module, monkeypatch, capsys, vendor, args, defaults=None, hidden=
     full.update(args)
     if inject_invocation is not None and INVOCATION_IS_OPTIONAL:
         full["_ansible_inject_invocation"] = inject_invocation
-    with patch_module_args(full):
-        with pytest.raises(SystemExit):
-            module.main()
-    out = capsys.readouterr().out
+    capsys.readouterr()
+    run = run_main(module, full)
+    assert run.result is not None, "no result; main() printed: %s" % run.output
     for value in (SECRET,) + tuple(hidden):
-        assert value not in out
-    return json.loads(out)
+        assert value not in run.output
+    return run.result
 
 
 def warning_texts(result):
