@@ -57,6 +57,9 @@ def create_app(profile="test", seed=0, documented_only=False):
         return await request_validation_exception_handler(request, exc)
 
     # The search router first: its catch-all must see /agilesec/searchdb/... before the Scan API's 404.
-    for module in (agilesec_search, cloudgeni, kolega, agilesec, harborguard, penaxtra, admin):
-        api.include_router(module.router)
-    return EmulatorMiddleware(DocumentedOnly(api, lambda: emulator), lambda: emulator), emulator
+    routers = [module.router for module in (agilesec_search, cloudgeni, kolega, agilesec, harborguard, penaxtra, admin)]
+    for router in routers:
+        api.include_router(router)
+    # The routes in the order FastAPI tries them, for the middleware to name a request's endpoint itself.
+    routes = [route for router in routers for route in router.routes]
+    return EmulatorMiddleware(DocumentedOnly(api, lambda: emulator), lambda: emulator, routes=routes), emulator

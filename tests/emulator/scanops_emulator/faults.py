@@ -14,6 +14,8 @@ import json
 import random
 import time
 
+from starlette.routing import Match
+
 from . import ADMIN_PREFIX, VENDOR_PREFIXES
 from .common import iso_millis
 
@@ -33,6 +35,23 @@ def vendor_of(path):
 def relative_path(vendor, path):
     prefix = VENDOR_PREFIXES.get(vendor)
     return path[len(prefix):] if prefix and path.startswith(prefix) else path
+
+
+def route_template(routes, scope):
+    """The path template of the route that serves this request, or None.
+
+    Resolved up front because a fault (or the documented-only layer) may answer before the
+    application routes the request; the log and its counters must still group it by endpoint. A
+    route that matches the path but not the method (405) still names the endpoint.
+    """
+    partial = None
+    for route in routes:
+        match, _child = route.matches(scope)
+        if match == Match.FULL:
+            return route.path
+        if match == Match.PARTIAL and partial is None:
+            partial = route.path
+    return partial
 
 
 _CLOUDGENI_CODES = {500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
@@ -121,14 +140,18 @@ class FaultRegistry:
             raise ValueError("count must be >= 1 (or null for unlimited)")
         return fault
 
-    def match(self, vendor, method, path):
+    def match(self, vendor, method, path, route=None):
+        """The first fault for this request; ``path`` patterns are matched against the path and the route
+        template (``/api/scans/{scan_id}``), each in full or below the vendor's prefix."""
         emulator = self.emulator
-        relative = relative_path(vendor, path)
+        candidates = [path, relative_path(vendor, path)]
+        if route:
+            candidates += [route, relative_path(vendor, route)]
         for fault in emulator.faults:
             if fault["vendor"] not in ("*", vendor) or fault["method"] not in ("*", method):
                 continue
             pattern = fault["path"]
-            if not (fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(relative, pattern)):
+            if not any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates):
                 continue
             if fault["count"] is not None and fault["fired"] >= int(fault["count"]):
                 continue
@@ -170,9 +193,10 @@ class _Capture:
 class EmulatorMiddleware:
     """Applies faults to vendor paths and records every request (never header values)."""
 
-    def __init__(self, app, get_emulator):
+    def __init__(self, app, get_emulator, routes=()):
         self.app = app
         self.get_emulator = get_emulator
+        self.routes = routes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -185,8 +209,9 @@ class EmulatorMiddleware:
         started = time.perf_counter()
         status = [None]
         fault = None
+        route = route_template(self.routes, scope) if vendor else None
         if vendor and vendor != "admin" and emulator.faults:
-            fault = emulator.fault_registry.match(vendor, method, path)
+            fault = emulator.fault_registry.match(vendor, method, path, route)
 
         async def recording_send(message):
             if message["type"] == "http.response.start":
@@ -229,14 +254,13 @@ class EmulatorMiddleware:
 
         if vendor is None:
             return
-        route = scope.get("route")
         query = scope.get("query_string", b"").decode("latin-1")
         emulator.log_request({
             "timestamp": iso_millis(time.time()),
             "vendor": vendor,
             "method": method,
             "path": path,
-            "route": getattr(route, "path", None) or path,
+            "route": route or path,
             "query": query,
             "status": status[0],
             "fault": kind,

@@ -112,3 +112,30 @@ def test_request_log_counts_endpoints_and_never_stores_credentials(http, admin):
         assert secret not in dumped
     admin.clear_requests()
     assert admin.requests(vendor="cloudgeni")["total"] == 0
+
+
+def test_requests_answered_by_a_fault_keep_their_route(http, admin):
+    """A fault answers before the application routes the request; the log and counters still name the route."""
+    admin.clear_requests()
+    scan = HG + "/scans/scn-3kp9q1"
+    for kind in ("error", "rate_limit", "latency"):
+        admin.add_fault(kind, vendor="harborguard", method="GET", path=scan, count=1, latency_ms=1 if kind == "latency" else None)
+        http.get(scan, headers=HARBORGUARD)
+    http.get(scan, headers=HARBORGUARD)
+    log = admin.requests(vendor="harborguard")
+    assert [entry["fault"] for entry in log["items"]] == ["error", "rate_limit", "latency", None]
+    assert set(entry["route"] for entry in log["items"]) == {"/harborguard/api/scans/{scan_id}"}
+    assert log["counters"] == {"GET /harborguard/api/scans/{scan_id}": 4}
+    # A path no route serves is logged as it was sent.
+    http.get(HG + "/nowhere", headers=HARBORGUARD)
+    assert admin.requests(vendor="harborguard", path="*/nowhere")["items"][0]["route"] == HG + "/nowhere"
+
+
+def test_a_fault_matches_a_route_template_whatever_the_id(http, admin):
+    """``path`` may be a route template as the request log shows it, so one fault hits one endpoint for every id."""
+    admin.add_fault("error", vendor="harborguard", method="GET", path="/api/scans/{scan_id}", status=502)
+    assert http.get(HG + "/scans/scn-3kp9q1", headers=HARBORGUARD).status_code == 502
+    assert http.get(HG + "/scans/scn-other", headers=HARBORGUARD).status_code == 502
+    # Neither the list nor a longer path below the same id is that endpoint.
+    assert http.get(HG + "/scans", headers=HARBORGUARD).status_code == 200
+    assert http.get(HG + "/scans/scn-3kp9q1/status", headers=HARBORGUARD).status_code != 502

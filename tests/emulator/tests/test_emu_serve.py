@@ -1,13 +1,23 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""serve.py: exactly one ready line, a free port with --port 0, and the demo profile's settings."""
+"""serve.py: exactly one ready line, a free port with --port 0, the demo profile's settings, and connection
+drops under either of uvicorn's HTTP implementations."""
 
 import re
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import httpx
+import pytest
+import uvicorn
 
+from emu_helpers import HARBORGUARD_KEY
+from scanops_emulator.admin_client import AdminClient
+from scanops_emulator.app import create_app
+from scanops_emulator.cli import http_implementation
 from scanops_emulator.launcher import SERVE
 
 
@@ -27,3 +37,33 @@ def test_demo_profile_prints_one_ready_line_and_turns_limits_on():
             process.terminate()
         rest, _errors = process.communicate(timeout=10)
     assert rest == ""
+
+
+@pytest.mark.parametrize("implementation", ["h11", "httptools"])
+def test_connection_drops_work_with_either_http_implementation(implementation):
+    """The drop faults abort the transport of uvicorn's request cycle, which both of its HTTP implementations have;
+    serve.py picks httptools whenever it is installed."""
+    pytest.importorskip(implementation)
+    if implementation == "httptools":
+        assert http_implementation() == "httptools"
+    app, _emulator = create_app(profile="test")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    base_url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, http=implementation, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn (%s) did not start" % implementation
+            time.sleep(0.02)
+        with AdminClient(base_url) as admin, httpx.Client(base_url=base_url, timeout=5.0) as client:
+            for kind in ("drop_before", "drop_after"):
+                admin.add_fault(kind, vendor="harborguard", method="GET", path="/api/scans", count=1)
+                with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+                    client.get("/harborguard/api/scans", headers={"X-API-Key": HARBORGUARD_KEY})
+            assert client.get("/harborguard/api/scans", headers={"X-API-Key": HARBORGUARD_KEY}).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(10)
