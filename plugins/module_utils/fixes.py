@@ -202,8 +202,9 @@ class FixRun(object):
             if len(refine) > self.adapter.REFINE_INSTRUCTIONS_MAX:
                 raise ScanopsError("refine: at most %d characters, got %d" % (self.adapter.REFINE_INSTRUCTIONS_MAX, len(refine)))
         source_repo = params.get("source_repo")
-        if source_repo is not None and (source_repo.count("/") < 1 or source_repo.startswith("/") or source_repo.endswith("/")
-                                        or any(c.isspace() for c in source_repo)):
+        malformed = source_repo is not None and any((source_repo.count("/") < 1, source_repo.startswith("/"), source_repo.endswith("/"),
+                                                     any(c.isspace() for c in source_repo)))
+        if malformed:
             raise ScanopsError("source_repo: expected the repository's full name, owner/name; got %r" % source_repo)
         for name in ("wait_timeout", "wait_sleep"):
             if params.get(name) is not None and params[name] < 0:
