@@ -71,7 +71,9 @@ lint() {
     # The reference pages are generated from the plugins' own docs; fail when they were not regenerated.
     (cd "$stage" && bash docs/build-reference.sh --check) &&
     # So are the tables generated from declarations in the code (adapters' calls, the emulator's documented-only table).
-    (cd "$stage" && python docs/build-tables.py --check)
+    (cd "$stage" && python docs/build-tables.py --check) &&
+    # yamllint, the changelog, the tarball's contents and galaxy-importer with flake8.
+    (cd "$stage" && bash tests/utils/release-lint.sh)
 }
 molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
