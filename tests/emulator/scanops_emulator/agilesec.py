@@ -16,7 +16,7 @@ import httpx
 from fastapi import APIRouter, Request
 
 from .agilesec_search import SearchStore
-from .common import Timeline, VendorError, iso_seconds, json_response, parse_int
+from .common import Timeline, VendorError, iso_seconds, json_response, parse_int, stable_hex
 from .findings import crypto_summary
 
 PREFIX = "/agilesec"
@@ -34,6 +34,18 @@ DEMO_TOKENS = {
     "isg_demo_token_expired_1a2b3c4d5e6f": {"user": "former-automation@acme.example", "expires": 1704067200.0},
 }
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# The default seed (name, url, authType, headerName, token): the results receiver the payments sensor
+# reports to, and an older CI receiver the team is retiring. The URLs are simulated receivers (store.py).
+SEED_CALLBACKS = (
+    ("scanops-results", "https://hooks.acme.example/scanops", "bearer", None, "seeded-callback-token-2f8a61c4"),
+    ("legacy-ci-results", "https://hooks.acme.example/legacy-ci", "api_token", "X-CI-Token", "seeded-ci-token-9b03d7e5"),
+)
+SEED_SENSORS = (
+    {"sensorName": "payments-git", "sensorType": "GIT Sensor", "callback": "scanops-results", "priority": "high",
+     "sensorConfig": {"repositoryUrl": "https://git.acme.example/payments/payments-api.git", "branches": ["main", "release"],
+                      "username": "scanner", "password": "seeded-git-password-5d1e07b3"},
+     "incrementalScan": True, "labels": [{"team": "payments"}, {"env": "prod"}]},
+)
 ERROR_CODES = {"GIT Sensor": "git-1004", "GitHub Sensor": "github-1004", "GitLab Sensor": "gitlab-1004",
                "Artifactory Sensor": "artifactory-2001", "Qualys Sensor": "qualys-3001", "CipherInsights Sensor": "cipherinsights-4001",
                "Keyfactor Command Sensor": "kfcommand-5001"}
@@ -102,8 +114,22 @@ class Store:
             raise ValueError("unknown agilesec setting %r (search_layout, search_org_domain, search_max_result_window)" % key)
 
     def seed_default(self):
-        # The documentation's platform starts with no sensors and no callback endpoints.
+        """The example company's platform: two callback endpoints and the payments sensor reporting to one.
+
+        The collection's examples and playbooks name these (docs/emulator.md, "The default seed").
+        Ids are derived from the names, never drawn from the generator, so every other id stays as
+        it was. The sensor has not run yet: its first scan is the first one a test or example starts.
+        """
         self.tokens = {token: dict(value) for token, value in DEMO_TOKENS.items()}
+        created = time.time() - 14 * 86400
+        for name, url, auth, header, token in SEED_CALLBACKS:
+            stamp = iso_seconds(created)
+            hook = {"callbackId": stable_hex(24, "agilesec-callback", name), "name": name, "url": url, "authType": auth,
+                    "headerName": header, "token": token, "createdAt": stamp, "updatedAt": stamp}
+            self.callbacks[hook["callbackId"]] = hook
+        for spec in SEED_SENSORS:
+            self.add_sensor(dict(spec, callbackId=stable_hex(24, "agilesec-callback", spec["callback"])), created,
+                            sensor_id=stable_hex(24, "agilesec-sensor", spec["sensorName"]))
 
     def seed(self, kind, spec):
         if kind == "api_token":
@@ -126,8 +152,8 @@ class Store:
         self.callbacks[hook["callbackId"]] = hook
         return hook
 
-    def add_sensor(self, body, now):
-        sensor = {"sensorId": self.emulator.new_hex(24), "sensorName": body["sensorName"], "sensorType": body["sensorType"],
+    def add_sensor(self, body, now, sensor_id=None):
+        sensor = {"sensorId": sensor_id or self.emulator.new_hex(24), "sensorName": body["sensorName"], "sensorType": body["sensorType"],
                   "sensorConfig": body["sensorConfig"], "priority": body.get("priority", "low"), "callbackId": body.get("callbackId"),
                   "incrementalScan": body.get("incrementalScan", False), "autoResolutionInterval": body.get("autoResolutionInterval", 30),
                   "labels": body.get("labels", []), "createdAt": iso_seconds(now), "updatedAt": iso_seconds(now), "lastExecutionId": None}
@@ -289,6 +315,8 @@ def finish_callback(fields):
 
 async def reachable(emulator, url):
     """The platform calls the URL on registration; any HTTP answer counts as reachable."""
+    if emulator.simulated_receiver(url):
+        return True
     if emulator.http is None:
         emulator.http = httpx.AsyncClient(timeout=5.0)
     try:

@@ -129,3 +129,8 @@ def stable_uuid(*parts):
     raw = hashlib.sha1(":".join(str(part) for part in parts).encode("utf-8")).hexdigest()[:32]
     raw = raw[:12] + "4" + raw[13:16] + "89ab"[int(raw[16], 16) % 4] + raw[17:]
     return "%s-%s-%s-%s-%s" % (raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:])
+
+
+def stable_hex(length, *parts):
+    """``length`` hex digits derived from ``parts`` (same parts, same id; AgileSec's 24-hex ObjectIds)."""
+    return hashlib.sha1(":".join(str(part) for part in parts).encode("utf-8")).hexdigest()[:length]

@@ -16,7 +16,7 @@ from typing import List, Optional
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from .common import Timeline, VendorError, iso_micros, json_response, stable_uuid
+from .common import Timeline, VendorError, iso_micros, json_response, stable_hex, stable_uuid
 from .findings import DEEP_AI_RULES, SBOM_PACKAGES, SECRET_RULES, SEMGREP_RULES, LazyFindings
 
 PREFIX = "/kolega/api/v1"
@@ -369,6 +369,36 @@ class Store:
             self.add_repo({"id": stable_uuid("kolega-repo", name), "name": name, "description": description,
                            "repositories": [{"full_name": full, "default_branch": branch} for full, branch in refs],
                            "archived": name == "legacy-monolith"}, created + position * 3600)
+        self.seed_payments_history()
+
+    def seed_payments_history(self):
+        """payments-service was scanned yesterday (secrets and semgrep) and has one finished AI fix with
+        an open pull request for its critical SQL findings: the collection's examples read and triage
+        these. Ids derive from names, never from the generator, so every other id stays as it was.
+        """
+        repo = self.repos[stable_uuid("kolega-repo", "payments-service")]
+        yesterday = time.time() - 86400
+        # 14 secrets (2 critical) and 16 semgrep findings (1 critical) with the default seed.
+        for offset, (scan_type, count) in enumerate((("secrets_scan", 14), ("semgrep_scan", 16))):
+            plan = {"queued_seconds": 2, "running_seconds": 95, "outcome": "completed", "finding_count": count}
+            batch = Batch(stable_uuid("kolega-seed-batch", self.emulator.seed, repo["id"], scan_type), repo, scan_type,
+                          Timeline(yesterday + offset * 600, plan), plan["finding_count"])
+            self.batches[batch.id] = batch
+            self.batches_by_repo[repo["id"]].append(batch)
+            self.catalog(repo, scan_type, batch.count).detect(batch, batch.count, batch.timeline.ended)
+        semgrep = self.catalog(repo, "semgrep_scan", 0)
+        critical = [semgrep.finding_id(index) for index in range(semgrep.findings.count) if semgrep.severity(index) == "critical"]
+        request = {"finding_ids": critical, "title": "Use parameterized queries in the report views",
+                   "instructions": "Pass user input to raw() as query parameters, never by string formatting.",
+                   "source_repo": "acme/payments-api", "source_repo_provider": "github", "source_scan_branch": "main"}
+        fix = Fix(stable_uuid("kolega-seed-fix", self.emulator.seed, repo["id"]), repo, request,
+                  Timeline(yesterday + 3600, {"queued_seconds": 5, "running_seconds": 240, "outcome": "completed"}))
+        fix.base_sha = stable_hex(40, "kolega-seed-fix-base", repo["id"])
+        opened = fix.timeline.ended + 60
+        fix.pull_requests.append({"repo_full_name": "acme/payments-api", "branch_name": "kolega/fix-%s" % fix.id[:8],
+                                  "pr_number": self.pr_number, "pr_url": "https://github.com/acme/payments-api/pull/%d" % self.pr_number,
+                                  "merge_status": "open", "created_at": iso_micros(opened), "merged_at": None})
+        self.fixes[fix.id] = fix
 
     def add_repo(self, spec, created=None):
         created = time.time() if created is None else created

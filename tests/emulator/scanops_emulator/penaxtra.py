@@ -108,11 +108,17 @@ class Store:
         for integration_id, tenant, cloud, name, assets in INTEGRATIONS:
             self.integrations[integration_id] = {"id": integration_id, "tenant": tenant, "provider": cloud, "name": name,
                                                  "asset_count": assets}
-        start = time.time() - 3 * 86400
+        # A scheduled run a day for three days, the newest six hours ago (so a max_age of 12h reuses
+        # it). Their ids, and so their findings' ids, are derived from the integration and the day:
+        # the collection's examples name them. The generator still draws one id per run, so every
+        # id created after the seed is the one it was when these ids were random.
+        start = time.time() - 2 * 86400 - 6 * 3600
         for day in range(3):
             for number, integration_id in enumerate(INTEGRATIONS[:3]):
                 plan = {"queued_seconds": 0, "running_seconds": 40 + number * 7.5, "outcome": "completed", "finding_count": 5 + day + number * 2}
-                self.add_run(self.integrations[integration_id[0]], "scheduled", plan, start + day * 86400 + number * 600)
+                self.emulator.new_uuid()
+                self.add_run(self.integrations[integration_id[0]], "scheduled", plan, start + day * 86400 + number * 600,
+                             run_id=stable_uuid("penaxtra-run", self.emulator.seed, integration_id[0], day))
 
     def seed(self, kind, spec):
         if kind == "integration":
@@ -128,8 +134,8 @@ class Store:
             return {"token": token, "scopes": scopes}
         raise ValueError("penaxtra seeds integration or api_key")
 
-    def add_run(self, integration, trigger, plan, created):
-        run = Run(self.emulator.new_uuid(), integration, trigger, Timeline(created, plan), plan["finding_count"])
+    def add_run(self, integration, trigger, plan, created, run_id=None):
+        run = Run(run_id or self.emulator.new_uuid(), integration, trigger, Timeline(created, plan), plan["finding_count"])
         self.runs.append(run)
         if run.timeline.ended <= time.time():
             self.on_run_end(run)

@@ -55,7 +55,7 @@ def create(http, body, headers=None):
 
 
 def test_agilesec_documented_messages(http):
-    good = {"sensorType": "GIT Sensor", "sensorName": "payments-git", "sensorConfig": {"url": "https://github.com/acme/payments.git"}}
+    good = {"sensorType": "GIT Sensor", "sensorName": "checkout-git", "sensorConfig": {"url": "https://github.com/acme/checkout.git"}}
     cases = [
         ({}, AGILESEC_EXPIRED, 401, "Unauthorized access."),
         (dict(good, sensorName=None), None, 400, "Invalid type for sensorName: expected string."),
