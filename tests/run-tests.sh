@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator documented integration eda lint molecule faults compat)
+all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -65,6 +65,11 @@ emulator() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/emulator
 integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integration); }
 # Every module on every provider against the emulator's documented-only mode; prints the matrix.
 documented() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/documented); }
+# Every module's EXAMPLES and every role README play, run as written against the emulator (prints the counts).
+examples() { (cd "$stage" && python -m pytest "${pytest_args[@]}" -s tests/examples); }
+# The playbooks as a user runs them on real platforms: the emulator behind another base URL, no emulator
+# variables, $HOME not the passwd home; and post_deploy_verify.yml through ansible-runner in AWX's layout.
+playbooks() { (cd "$stage" && python -m pytest "${pytest_args[@]}" -s tests/playbooks); }
 lint() {
   # run_suite calls this as the condition of an `if`, where set -e does not stop at a failed step: chain them.
   (cd "$stage" && ansible-lint --profile production --offline roles playbooks extensions/eda/rulebooks) &&
@@ -84,11 +89,11 @@ compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|documented|integration|eda|lint|molecule|faults|compat)
+    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults|documented|eda) dir="tests/$suite" ;;
+        integration|faults|documented|eda|examples|playbooks) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;

@@ -103,36 +103,34 @@ author:
 '''
 
 EXAMPLES = r'''
-- name: Register the AgileSec callback endpoint of the scan pipeline
+- name: Register the AgileSec callback endpoint that receives the scan results
   scanops.security.callback_endpoint:
     provider: agilesec
-    name: scans-callback-prod
-    url: https://hooks.example.com/agilesec
-    auth_type: api_token
-    header_name: X-Custom-Auth
+    name: scanops-results
+    url: https://hooks.acme.example/scanops
+    auth_type: bearer
     token: "{{ vault_callback_token }}"
   register: callback
 
-- name: Rotate the token (sent on every run while update_token is always)
+- name: Rotate its token (sent on every run while update_token is always)
   scanops.security.callback_endpoint:
     provider: agilesec
-    name: scans-callback-prod
-    auth_type: api_token
-    header_name: X-Custom-Auth
+    name: scanops-results
+    auth_type: bearer
     token: "{{ vault_new_callback_token }}"
     update_token: always
 
-- name: CloudGeni scan.completed webhook, signed with a secret
+- name: CloudGeni scan.completed webhook to the same receiver, signed with a secret
   scanops.security.callback_endpoint:
     provider: cloudgeni
     organization: org_123
-    url: https://hooks.example.com/cloudgeni
+    url: https://hooks.acme.example/cloudgeni
     token: "{{ vault_webhook_secret }}"
 
-- name: Remove the endpoint
+- name: Remove the endpoint of the retired CI receiver
   scanops.security.callback_endpoint:
     provider: agilesec
-    name: scans-callback-prod
+    name: legacy-ci-results
     state: absent
 '''
 

@@ -47,7 +47,7 @@ EXAMPLES = r'''
 - name: Look up the Callback ID of an endpoint
   scanops.security.callback_endpoint_info:
     provider: agilesec
-    name: scans-callback-prod
+    name: scanops-results
   register: found
 
 - name: Use it

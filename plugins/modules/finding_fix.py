@@ -155,7 +155,15 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Critical secrets findings of the last scan batch have a fix with an open pull request
+- name: Scan the repository for committed secrets (or reuse a scan from the last hour)
+  scanops.security.scan_run:
+    provider: kolega
+    repository: payments-service
+    scan_type: secrets_scan
+    max_age: 1h
+  register: scan
+
+- name: Critical secrets findings of that scan have a fix with an open pull request
   scanops.security.finding_fix:
     provider: kolega
     repository: payments-service
@@ -177,26 +185,28 @@ EXAMPLES = r'''
 - name: Ask the agent for a follow-up on the same fix (sent once)
   scanops.security.finding_fix:
     provider: kolega
-    repository: web-frontend
-    ids: [3f0d8f7a-2a51-5b8c-9c14-0b6e5d2a7c11]
-    title: Escape user input
-    instructions: Escape the value before it is rendered.
-    refine: Add a unit test for the escaping.
+    repository: payments-service
+    ids: "{{ remediation.finding_ids }}"
+    source_repo: acme/payments-api
+    title: Remove hard-coded credentials
+    instructions: Read the secrets from the environment and delete them from the code.
+    refine: List the variables the code now reads in .env.example.
 
 - name: Start a fix and come back for it later
   scanops.security.finding_fix:
     provider: kolega
-    repository: web-frontend
-    rule_id: [javascript.express.security.audit.xss.direct-response-write.direct-response-write]
-    title: Escape user input
-    instructions: Escape the value with the template engine before it is written.
+    repository: payments-service
+    rule_id: [python.requests.security.disabled-cert-validation.disabled-cert-validation]
+    source_repo: acme/payments-api
+    title: Verify TLS certificates
+    instructions: Remove verify=False and pass the internal CA bundle to the HTTP client.
     wait: false
 
 - name: Stop the fix of those findings while it is still running
   scanops.security.finding_fix:
     provider: kolega
-    repository: web-frontend
-    rule_id: [javascript.express.security.audit.xss.direct-response-write.direct-response-write]
+    repository: payments-service
+    rule_id: [python.requests.security.disabled-cert-validation.disabled-cert-validation]
     state: absent
 '''
 

@@ -58,7 +58,7 @@ EXAMPLES = r'''
 - name: Open critical and high findings of a Kolega repository
   scanops.security.finding_info:
     provider: kolega
-    repository: acme/payments
+    repository: payments-service
     severity: [critical, high]
     status: [open]
   register: open_findings
@@ -71,16 +71,16 @@ EXAMPLES = r'''
     scan_id: scan_xyz789
     path: "network/*"
 
-- name: Log4Shell in any image
+- name: The curl SOCKS5 heap overflow in any image
   scanops.security.finding_info:
     provider: harborguard
-    cve: [CVE-2021-44228]
-  register: log4shell
+    cve: [CVE-2023-38545]
+  register: curl_overflow
 
-- name: Ten newest Penaxtra findings of a run
+- name: Ten newest Penaxtra findings of a posture run
   scanops.security.finding_info:
     provider: penaxtra
-    scan_id: 6c1f3c1e-7d39-4d8f-9a4f-7a1b2c3d4e5f
+    scan_id: 74e78e85-9cf1-433a-b338-ae0766d8c286
     limit: 10
 '''
 

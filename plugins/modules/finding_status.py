@@ -89,18 +89,18 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Everything the secrets scanner found under test/ is a false positive
+- name: The TLS key of the local test stack is a self-signed throwaway, a false positive of the secrets scanner
   scanops.security.finding_status:
     provider: kolega
-    repository: acme/payments
-    rule_id: [generic-api-key]
-    path: "test/*"
+    repository: payments-service
+    rule_id: [private-key]
+    path: "docker/ssl/*"
     status: false_positive
 
-- name: Accept the risk of CVEs without a fix in the base image, with a note
+- name: Accept the risk of the low CVEs of an image, with a note
   scanops.security.finding_status:
     provider: harborguard
-    image: registry.example.com/base:1.4
+    image: ghcr.io/acme/api:1.4.7
     severity: [low]
     status: ignored
     note: No upstream fix; accepted until the next base image.
@@ -120,8 +120,8 @@ EXAMPLES = r'''
   scanops.security.finding_status:
     provider: penaxtra
     ids:
-      - 0b6f1c9e-4a43-4c59-9d0b-2f3e6a7b8c9d
-      - 5d2e8f71-9c0a-4b1e-8f3d-7a6b5c4d3e2f
+      - d8892382-7094-42c6-bf97-66e11d0d503f
+      - 5bdd0622-288b-4e51-9215-14e27b1edaf4
     status: triaged
 '''
 

@@ -294,7 +294,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Scan the infrastructure repository's main branch, reuse a scan younger than 2 hours, no critical findings
+- name: Scan the infrastructure repository's main branch (reuse a scan younger than 2 hours), no critical findings but two accepted
   scanops.security.scan_run:
     provider: cloudgeni
     organization: org_123
@@ -304,49 +304,62 @@ EXAMPLES = r'''
     max_age: 2h
     max_findings:
       critical: 0
-      high: 3
+    ignore:
+      - id: CKV_AWS_17
+        reason: the reporting replica is reachable only through the private link (INFRA-231)
+        expires: "2099-12-31"
+      - id: CKV_AWS_20
+        reason: the public-assets bucket serves the marketing site by design
+        expires: "2099-12-31"
     sarif_path: "{{ playbook_dir }}/out/cloudgeni.sarif"
 
-- name: Secrets scan of a Kolega repository, fail on high or worse, one accepted finding until the end of June
+# This gate fails on purpose: the repository has committed secrets of high severity and worse. The
+# play goes on (ignore_errors) and the next task shows why.
+- name: Secrets scan of a Kolega repository, fail on high or worse, one accepted rule until mid-2099
   scanops.security.scan_run:
     provider: kolega
     repository: payments-service
     scan_type: secrets_scan
     fail_on: high
     ignore:
-      - id: generic-api-key
-        reason: test fixture key, rotated
-        expires: "2026-06-30"
+      - id: private-key
+        reason: docker/ssl/server.key is the self-signed key of the local test stack
+        expires: "2099-06-30"
+  register: secrets_gate
+  ignore_errors: true  # fails on purpose: gate failed for kolega scan
 
-- name: Scan an image and gate on grade and risk score
+- name: Show why the secrets gate failed
+  ansible.builtin.debug:
+    msg: "{{ secrets_gate.gate.reasons }}"
+
+- name: Gate an image on HarborGuard's grade and risk score, reusing its scan from the last week
   scanops.security.scan_run:
     provider: harborguard
     image: ghcr.io/acme/api:1.4.7
     scanners: [trivy, grype]
+    max_age: 7d
     min_compliance_grade: B
     max_risk_score: 50
-    fail_on: critical
 
-- name: Start a Penaxtra posture run without waiting (runs are limited to two a day)
+- name: Start a Penaxtra posture run without waiting (runs are limited to two a day), unless one ran today
   scanops.security.scan_run:
     provider: penaxtra
-    integration_id: 7d3c4b9e-1f2a-4c5d-8e6f-0a1b2c3d4e5f
+    integration_id: 3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03
     max_age: 1d
     wait: false
   register: posture
 
-- name: Scan a release's images in one task, 8 at a time, one SARIF file for all of them
+- name: Scan a release's images in one task, 8 at a time (reusing scans from the last week), one SARIF file for all of them
   scanops.security.scan_run:
     provider: harborguard
     targets:
       - image: ghcr.io/acme/api:1.4.7
-      - image: ghcr.io/acme/worker:1.4.7
-        scanners: [trivy]
+      - image: ghcr.io/acme/worker:0.9.0
       - name: frontend
-        image: ghcr.io/acme/web:1.4.7
+        image: ghcr.io/acme/web:2.0.1
+        scanners: [trivy, grype]
     concurrency: 8
-    max_age: 2h
-    fail_on: critical
+    max_age: 7d
     sarif_path: "{{ playbook_dir }}/out/release.sarif"
   register: release
 
@@ -354,10 +367,10 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ release.scans | map(attribute='scan') | map(attribute='id') | list }}"
 
-- name: Run an AgileSec sensor by name, warn instead of failing if it takes longer than 10 minutes
+- name: Run the AgileSec payments sensor by name, warn instead of failing if it takes longer than 10 minutes
   scanops.security.scan_run:
     provider: agilesec
-    sensor: git-payments
+    sensor: payments-git
     wait_timeout: 600
     on_timeout: warn
 '''

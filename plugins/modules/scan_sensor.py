@@ -139,18 +139,18 @@ author:
 '''
 
 EXAMPLES = r'''
-- name: Git sensor that reports to a registered callback endpoint
+- name: Git sensor for the settlement worker, reporting to the registered callback endpoint
   scanops.security.scan_sensor:
     provider: agilesec
-    name: payments-api-git
+    name: payments-worker-git
     sensor_type: GIT Sensor
     config:
-      repositoryUrl: https://git.example.com/payments/api.git
+      repositoryUrl: https://git.acme.example/payments/payments-worker.git
       branches: [main, release]
       username: scanner
       password: "{{ vault_git_password }}"
     priority: high
-    callback: scans-callback-prod
+    callback: scanops-results
     labels:
       team: payments
       env: prod
@@ -164,16 +164,16 @@ EXAMPLES = r'''
 - name: Scan one more branch; the stored URL and credentials are kept
   scanops.security.scan_sensor:
     provider: agilesec
-    name: payments-api-git
+    name: payments-worker-git
     config:
       branches: [main, release, develop]
 
 - name: Switch to a token (config is the whole configuration) and re-send it on every run, after a rotation
   scanops.security.scan_sensor:
     provider: agilesec
-    name: payments-api-git
+    name: payments-worker-git
     config:
-      repositoryUrl: https://git.example.com/payments/api.git
+      repositoryUrl: https://git.acme.example/payments/payments-worker.git
       token: "{{ vault_git_token }}"
     purge_config: true
     update_secrets: always
@@ -181,7 +181,7 @@ EXAMPLES = r'''
 - name: Remove the sensor
   scanops.security.scan_sensor:
     provider: agilesec
-    name: payments-api-git
+    name: payments-worker-git
     state: absent
 '''
 

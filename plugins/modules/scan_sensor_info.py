@@ -51,15 +51,15 @@ EXAMPLES = r'''
     provider: agilesec
   register: all_sensors
 
-- name: One sensor's last execution
+- name: The payments sensor
   scanops.security.scan_sensor_info:
     provider: agilesec
-    name: payments-api-git
+    name: payments-git
   register: one
 
-- name: Show it
+- name: Show where it reports and its last scan
   ansible.builtin.debug:
-    msg: "{{ one.sensors[0].lastExecutionId }}"
+    msg: "callback {{ one.sensors[0].callbackId }}, last scan {{ one.sensors[0].lastExecutionId | default('none yet', true) }}"
   when: one.sensors | length == 1
 '''
 
