@@ -56,7 +56,7 @@ rc=0
 # shellcheck disable=SC2086
 ansible-playbook -i localhost, -e "ansible_python_interpreter=$python" \
   -e "@$stage/playbooks/vars/emulator.yml" \
-  -e "verify_artifacts_dir=$artifacts" -e "triage_report_path=$artifacts/exceptions.md" \
+  -e "scanops_report_dir=$artifacts" \
   ${DEMO_ARGS:-} "$@" "$stage/playbooks/demo.yml" || rc=$?
 
 echo

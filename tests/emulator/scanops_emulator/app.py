@@ -17,10 +17,12 @@ from .faults import EmulatorMiddleware, vendor_of
 from .store import Emulator
 
 
-def create_app(profile="test", seed=0, documented_only=False):
+def create_app(profile="test", seed=0, documented_only=False, path_prefix=""):
     """Answer ``(asgi_app, emulator)``; serve ``asgi_app`` (the fault middleware wraps FastAPI).
 
     ``documented_only`` serves only what the vendor pages document (see documented.py).
+    ``path_prefix`` (``/gateway/scanops``) serves everything below that path, as behind a gateway
+    that strips it; other paths answer 404.
     """
     emulator = Emulator(profile=profile, seed=seed, documented_only=documented_only)
 
@@ -62,4 +64,29 @@ def create_app(profile="test", seed=0, documented_only=False):
         api.include_router(router)
     # The routes in the order FastAPI tries them, for the middleware to name a request's endpoint itself.
     routes = [route for router in routers for route in router.routes]
-    return EmulatorMiddleware(DocumentedOnly(api, lambda: emulator), lambda: emulator, routes=routes), emulator
+    app = EmulatorMiddleware(DocumentedOnly(api, lambda: emulator), lambda: emulator, routes=routes)
+    if path_prefix:
+        app = PathPrefix(app, path_prefix)
+    return app, emulator
+
+
+class PathPrefix:
+    """Serve an ASGI app below ``prefix``: strip it from the path, answer 404 outside it."""
+
+    def __init__(self, app, prefix):
+        self.app = app
+        self.prefix = "/" + prefix.strip("/")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"error": "not below the path prefix"}'})
+            return
+        inner = dict(scope, path=path[len(self.prefix):] or "/", root_path=scope.get("root_path", "") + self.prefix)
+        if "raw_path" in scope and scope["raw_path"] is not None:
+            inner["raw_path"] = scope["raw_path"][len(self.prefix.encode("utf-8")):] or b"/"
+        await self.app(inner, receive, send)

@@ -31,12 +31,16 @@ def parse_args(argv=None):
     parser.add_argument("--documented-only", action="store_true",
                         help="serve only what the vendor pages document: assumed endpoints answer 404, undocumented "
                              "body fields and values are rejected, required headers are enforced (docs/emulator.md)")
+    parser.add_argument("--path-prefix", default="",
+                        help="serve everything below this path (e.g. /gateway/scanops), as behind a gateway; the ready line "
+                             "includes it")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser.parse_args(argv)
 
 
 async def serve(args):
-    app, _emulator = create_app(profile=args.profile, seed=args.seed, documented_only=args.documented_only)
+    prefix = ("/" + args.path_prefix.strip("/")) if args.path_prefix.strip("/") else ""
+    app, _emulator = create_app(profile=args.profile, seed=args.seed, documented_only=args.documented_only, path_prefix=prefix)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
     # and without it keep-alive clients wait ~40 ms per answer (Nagle plus delayed ACK).
@@ -56,7 +60,7 @@ async def serve(args):
             return 1
         await asyncio.sleep(0.01)
     host = "[%s]" % args.host if family == socket.AF_INET6 else args.host
-    sys.stdout.write("scanops-emulator ready on http://%s:%d\n" % (host, port))
+    sys.stdout.write("scanops-emulator ready on http://%s:%d%s\n" % (host, port, prefix))
     sys.stdout.flush()
     await task
     return 0

@@ -33,11 +33,14 @@ def drain(lines):
         continue
 
 
-def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None, documented_only=False):
+def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None, documented_only=False,
+                   path_prefix=""):
     """Start the emulator; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
     command = [python or sys.executable, "-m", "scanops_emulator", "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
     if documented_only:
         command.append("--documented-only")
+    if path_prefix:
+        command.extend(["--path-prefix", path_prefix])
     # The child imports this very copy of the package, installed or not.
     path = os.pathsep.join(p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH")) if p)
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=path)
@@ -80,13 +83,14 @@ def stop_emulator(process, timeout=10.0):
 
 
 @contextlib.contextmanager
-def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, documented_only=False):
+def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, documented_only=False, path_prefix=""):
     """Context manager: start the emulator, yield its base URL (``http://host:port``), stop it.
 
-    ``documented_only=True`` starts it with ``--documented-only`` (docs/emulator.md).
+    ``documented_only=True`` starts it with ``--documented-only`` (docs/emulator.md);
+    ``path_prefix="/gateway/scanops"`` serves it below that path, included in the base URL.
     """
     process, base_url = start_emulator(profile=profile, port=port, host=host, seed=seed, timeout=timeout,
-                                       documented_only=documented_only)
+                                       documented_only=documented_only, path_prefix=path_prefix)
     try:
         yield base_url
     finally:

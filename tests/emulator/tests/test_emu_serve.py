@@ -67,3 +67,19 @@ def test_connection_drops_work_with_either_http_implementation(implementation):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_path_prefix_serves_everything_below_it_and_nothing_else():
+    from scanops_emulator.launcher import running_emulator  # pylint: disable=import-outside-toplevel
+    with running_emulator(path_prefix="/gateway/scanops/") as base_url:
+        root, prefix = re.match(r"^(http://127\.0\.0\.1:\d+)(/gateway/scanops)$", base_url).groups()
+        assert prefix == "/gateway/scanops"
+        assert httpx.get(base_url + "/_emulator/health").json()["status"] == "ok"
+        sensors = httpx.get(base_url + "/agilesec/v3/sensors", headers={"isg-api-token": "isg_demo_token_7c3e9a1f5b2d4e60a8c1"})
+        assert sensors.status_code == 200 and sensors.json()["data"][0]["sensorName"] == "payments-git"
+        # A vendor's own 404 below the prefix, a plain 404 outside it.
+        assert httpx.get(base_url + "/harborguard/api/nothing").status_code == 404
+        assert httpx.get(root + "/_emulator/health").status_code == 404
+        assert httpx.get(root + "/gateway/scanopsX/_emulator/health").status_code == 404
+        logged = httpx.get(base_url + "/_emulator/requests", params={"vendor": "agilesec"}).json()["items"]
+        assert [entry["path"] for entry in logged] == ["/agilesec/v3/sensors"]
