@@ -97,7 +97,7 @@ class KolegaAdapter(ProviderAdapter):
              note="its source repositories, before a fix is created"),
         Call("trigger_scan", "POST", REPO + "/scans", ("trigger_scan",), ("scan_run",), note="202 with the batch"),
         Call("list_scans", "GET", REPO + "/scans", ("scan_history",), ("scan_run", "scan_info")),
-        Call("get_scan", "GET", REPO + "/scans/{scan_id}", ("poll_scan",), ("scan_info",), note="scan_info with scan_id"),
+        Call("get_scan", "GET", REPO + "/scans/{scan_id}", ("poll_scan",), ("scan_run", "scan_info"), note="scan_run and scan_info with scan_id"),
         Call("get_scan_progress", "GET", REPO + "/scans/{scan_id}/progress", ("poll_scan",), ("scan_run",),
              note="the polling call"),
         Call("get_scan_results", "GET", REPO + "/scans/{scan_id}/results",
