@@ -282,17 +282,21 @@ def _unreachable_hint(err):
     return err
 
 
-def ensure_endpoint(manager, desired, token, update_token, state, check_mode):
+def ensure_endpoint(manager, desired, token, update_token, state, check_mode, progress=None):
     """Converge one callback endpoint / webhook. Returns the module result (without api_calls).
 
     ``desired`` comes from ``validate_endpoint_params``; ``token`` is the write-only secret or None.
+    ``progress`` (a dict) is kept up to date with the endpoint as found or created, for a failed
+    result to say where the run stopped.
     """
+    progress = {} if progress is None else progress
     key_value = desired[manager.KEY]
     matches = manager.find(key_value)
     if len(matches) > 1:
         raise ambiguity_error(manager.KIND, manager.KEY_OPTION, key_value, matches)
     current = matches[0] if matches else None
     result = {"changed": False, "callback_id": endpoint_id(current), "endpoint": public_endpoint(current) if current else None}
+    progress.update(callback_id=result["callback_id"], endpoint=result["endpoint"])
 
     if state == "absent":
         if current is None:
@@ -390,19 +394,21 @@ def _resource(params):
 def run_callback_endpoint(module, **client_options):
     """Main of ``callback_endpoint``."""
     params = module.params
+    # What a failed result says about the endpoint until the run finds (or creates) it.
+    progress = {"callback_id": None, "endpoint": None}
     try:
         desired, warnings = validate_endpoint_params(params)
     except InputError as err:
-        module.fail_json(msg=err.message, changed=False)
+        module.fail_json(msg=err.message, changed=False, **progress)
     for warning in warnings:
         module.warn(warning)
     kind = "callback endpoint" if params["provider"] == "agilesec" else "webhook"
     action = "Remove %s" % kind if params["state"] == "absent" else "Ensure %s" % kind
-    with module_adapter(module, action, _resource(params), input_errors=(InputError,), **client_options) as adapter:
+    with module_adapter(module, action, _resource(params), input_errors=(InputError,), partial=progress, **client_options) as adapter:
         if params.get("token"):
             adapter.client.add_secret(params["token"])
         result = ensure_endpoint(manager_for(adapter), desired, params.get("token"), params.get("update_token"),
-                                 params["state"], module.check_mode)
+                                 params["state"], module.check_mode, progress)
         result["api_calls"] = adapter.client.stats
     if not module._diff:
         result.pop("diff", None)

@@ -130,21 +130,22 @@ def build_adapter(module, **client_options):
 
 
 @contextlib.contextmanager
-def module_adapter(module, action, resource=None, input_errors=(), **client_options):
+def module_adapter(module, action, resource=None, input_errors=(), partial=None, **client_options):
     """``with module_adapter(module, action, resource) as adapter:`` the module's adapter, closed after the block.
 
     A ScanopsError raised in the block fails the module through ``fail_with_error`` as
     ``<action> <resource>: <vendor message> (HTTP <code> <vendor code>)``; one of ``input_errors``
     (bad input only a read could reveal, such as an ambiguous name) fails it with its message alone.
-    Either way ``api_calls`` counts the requests sent so far.
+    Either way the failed result carries ``partial`` (a dict the block fills with what it has done or
+    found so far) and ``api_calls`` counting every request sent.
     """
     with build_adapter(module, **client_options) as adapter:
         try:
             yield adapter
         except input_errors as err:
-            module.fail_json(msg=err.message, changed=False, api_calls=adapter.client.stats)
+            module.fail_json(msg=err.message, **dict(partial or {}, changed=False, api_calls=adapter.client.stats))
         except ScanopsError as err:
-            fail_with_error(module, err, action, resource, api_calls=adapter.client.stats)
+            fail_with_error(module, err, action, resource, **dict(partial or {}, api_calls=adapter.client.stats))
 
 
 def error_result(err):
@@ -155,12 +156,14 @@ def error_result(err):
 def fail_with_error(module, err, action, resource=None, **result):
     """Fail the module with ``"<action> <resource>: <vendor message> (HTTP <code> <vendor code>)"``.
 
-    ``result`` keys (changed, api_calls, partial results...) are returned alongside ``msg``
-    and an ``error`` dict describing the failed call.
+    ``result`` keys (changed, api_calls, partial results...) are returned alongside ``msg``. When
+    a request failed (a ScanopsApiError) an ``error`` dict describes it; every module documents that
+    dict alike. Bad input and other failures carry no ``error``.
     """
     result.setdefault("changed", False)
-    if isinstance(err, ScanopsError):
+    if isinstance(err, ScanopsApiError):
         result["error"] = error_result(err)
+    if isinstance(err, ScanopsError):
         module.fail_json(msg=err.describe(action, resource), **result)
     module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
 

@@ -23,7 +23,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, error_result, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
@@ -511,7 +511,7 @@ def run_finding_info(module):
             selection = build_selection(adapter, params, "status")
             source.validate(_selection_options(params, "status"), "status")
         except ScanopsError as err:
-            module.fail_json(msg=err.message)
+            module.fail_json(msg=err.message, api_calls=adapter.client.stats)
         try:
             findings, missing = select_findings(source, selection, limit=limit)
         except ScanopsError as err:
@@ -631,12 +631,24 @@ def _failure_message(error, finding_id):
     return "Set status of finding %s: %s" % (finding_id, getattr(error, "message", error))
 
 
+def status_result(matched=0, unchanged=0, done=(), failed=()):
+    """finding_status's counts and lists; a failed result carries them too (zeros before the findings are listed)."""
+    return dict(
+        matched=matched,
+        unchanged=unchanged,
+        counts={"matched": matched, "changed": len(done), "unchanged": unchanged, "failed": len(failed)},
+        changed_findings=[change_entry(c) for c in done],
+        failed_findings=[{"id": c[0]["id"], "error": _failure_message(e, c[0]["id"])} for c, e in failed],
+    )
+
+
 def run_finding_status(module):
     """Entry point of finding_status."""
     params = module.params
     concurrency = params.get("concurrency")
     if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
-        module.fail_json(msg="concurrency must be between %d and %d, got %s" % (MIN_CONCURRENCY, MAX_CONCURRENCY, concurrency))
+        module.fail_json(msg="concurrency must be between %d and %d, got %s" % (MIN_CONCURRENCY, MAX_CONCURRENCY, concurrency),
+                         **status_result())
     with build_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, concurrency)) as adapter:
         try:
             source = source_for(adapter, params)
@@ -651,16 +663,17 @@ def run_finding_status(module):
             selection = build_selection(adapter, params, "current_status")
             source.validate(_selection_options(params, "current_status"), "current_status")
         except ScanopsError as err:
-            module.fail_json(msg=err.message)
+            module.fail_json(msg=err.message, api_calls=adapter.client.stats, **status_result())
         if not selection.used() and not params.get("scan_id") and not params.get("image") and adapter.NAME in ("harborguard", "penaxtra"):
             module.warn("no filter and no scan_id or image: every %s finding the API lists is selected" % adapter.NAME)
         try:
             findings, missing = select_findings(source, selection)
         except ScanopsError as err:
-            fail_with_error(module, err, "List", source.describe_scope(), api_calls=adapter.client.stats)
+            fail_with_error(module, err, "List", source.describe_scope(), api_calls=adapter.client.stats, **status_result())
         if missing:
             module.fail_json(msg="Set finding status: ids not found in %s: %s (nothing was written)"
-                             % (source.describe_scope(), ", ".join(missing)), changed=False, api_calls=adapter.client.stats)
+                             % (source.describe_scope(), ", ".join(missing)), changed=False, api_calls=adapter.client.stats,
+                             **status_result(matched=len(findings)))
         for warning in source.warnings:
             module.warn(warning)
 
@@ -671,18 +684,15 @@ def run_finding_status(module):
         else:
             done, failed = write_changes(source, to_change, vendor_status, note=note, assignee=assignee,
                                          concurrency=concurrency)
-        result = dict(
-            changed=bool(done),
-            matched=len(findings),
-            unchanged=len(unchanged),
-            counts={"matched": len(findings), "changed": len(done), "unchanged": len(unchanged), "failed": len(failed)},
-            changed_findings=[change_entry(c) for c in done],
-            failed_findings=[{"id": c[0]["id"], "error": _failure_message(e, c[0]["id"])} for c, e in failed],
-            api_calls=adapter.client.stats,
-        )
+        result = status_result(matched=len(findings), unchanged=len(unchanged), done=done, failed=failed)
+        result.update(changed=bool(done), api_calls=adapter.client.stats)
         if module._diff:  # pylint: disable=protected-access
             result["diff"] = build_diff(done)
         assumed = [(change, err) for change, err in failed if isinstance(err, AssumedCallError)]
+        # The failed request the message names, as every module reports one (each write's error is in failed_findings).
+        refused = [err for _change, err in assumed] + [err for _change, err in failed if isinstance(err, ScanopsApiError)]
+        if refused:
+            result["error"] = error_result(refused[0])
         if assumed:
             change, err = assumed[0]
             module.fail_json(msg="%s; %d of %d writes not done, %d findings changed"

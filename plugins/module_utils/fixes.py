@@ -642,7 +642,7 @@ def run_finding_fix(module, sleep=time.sleep, clock=time.monotonic):
         try:
             run.validate()
         except ScanopsError as err:
-            module.fail_json(msg=err.message)
+            module.fail_json(msg=err.message, **run.snapshot())
         try:
             result = run.run()
         except ScanopsError as err:
@@ -663,7 +663,7 @@ def run_finding_fix_info(module):
         try:
             query.validate()
         except ScanopsError as err:
-            module.fail_json(msg=err.message)
+            module.fail_json(msg=err.message, api_calls=adapter.client.stats)
         fixes = query.run()
         for warning in query.warnings:
             module.warn(warning)

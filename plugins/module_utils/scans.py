@@ -1475,7 +1475,9 @@ class BulkScanRun(object):
         sources = sorted(set(e["gate"].get("counts_source") for e in judged))
         gate = {"passed": all(e["gate"]["passed"] for e in judged), "reasons": [], "counts": counts,
                 "counts_source": sources[0] if len(sources) == 1 else "mixed", "ignored": [], "expired_ignores": [],
-                "excluded": [], "checks": [], "not_evaluated": [e["name"] for e in entries if not isinstance(e["gate"], dict)]}
+                "excluded": [], "checks": [], "not_evaluated": [e["name"] for e in entries if not isinstance(e["gate"], dict)],
+                # One policy serves every target.
+                "policy": judged[0]["gate"].get("policy")}
         # One ignore list serves every target: an entry is unmatched only when it matched in none of them.
         unmatched = None
         for entry in judged:

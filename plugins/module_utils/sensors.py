@@ -364,8 +364,13 @@ def _diff_view(sensor):
     return dict((key, sensor[key]) for key in keys if key in sensor)
 
 
-def ensure_sensor(adapter, desired, params, check_mode):
-    """Converge one sensor. Returns ``(result, warnings)``."""
+def ensure_sensor(adapter, desired, params, check_mode, progress=None):
+    """Converge one sensor. Returns ``(result, warnings)``.
+
+    ``progress`` (a dict) is kept up to date with the sensor as found or created, for a failed
+    result to say where the run stopped.
+    """
+    progress = {} if progress is None else progress
     warnings = []
     name = desired["sensorName"]
     matches = find_sensors(adapter, name)
@@ -375,6 +380,7 @@ def ensure_sensor(adapter, desired, params, check_mode):
     current = matches[0] if matches else None
     result = {"changed": False, "sensor": mask_sensor(current), "sensor_id": current.get("sensorId") if current else None,
               "execution_id": None}
+    progress.update(sensor=result["sensor"], sensor_id=result["sensor_id"], execution_id=None)
 
     if params.get("state") == "absent":
         result["diff"] = {"before": mask_sensor(_diff_view(current)) if current else {}, "after": {}}
@@ -425,6 +431,7 @@ def ensure_sensor(adapter, desired, params, check_mode):
         answer = answer or {}
         sensor_id = answer.get("sensorId")
         result.update(sensor_id=sensor_id, execution_id=answer.get("executionId"))
+        progress.update(sensor_id=sensor_id, execution_id=answer.get("executionId"))
         sensor = None
         if sensor_id:
             try:
@@ -515,34 +522,37 @@ def list_sensors(adapter, name=None):
 
 
 # ---------------------------------------------------------------------------------- module entry points
-def _require_agilesec(module):
+def _require_agilesec(module, result=None):
     if module.params.get("provider") != "agilesec":
-        module.fail_json(msg="provider: scan sensors exist only on AgileSec (provider=agilesec), not %s" % module.params.get("provider"))
+        module.fail_json(msg="provider: scan sensors exist only on AgileSec (provider=agilesec), not %s" % module.params.get("provider"),
+                         **(result or {}))
 
 
 def run_scan_sensor(module, **client_options):
     """Main of ``scan_sensor``."""
     register_config_secrets(module)
-    _require_agilesec(module)
+    # What a failed result says about the sensor until the run finds (or creates) it.
+    progress = {"sensor": None, "sensor_id": None, "execution_id": None}
+    _require_agilesec(module, progress)
     params = module.params
     try:
         desired, warnings = validate_sensor_params(params)
     except MissingLibrary as err:
         module.fail_json(msg=err.message, exception="".join(traceback.format_exception(
-            type(JSONSCHEMA_IMPORT_ERROR), JSONSCHEMA_IMPORT_ERROR, JSONSCHEMA_IMPORT_ERROR.__traceback__)))
+            type(JSONSCHEMA_IMPORT_ERROR), JSONSCHEMA_IMPORT_ERROR, JSONSCHEMA_IMPORT_ERROR.__traceback__)), **progress)
     except InputError as err:
-        module.fail_json(msg=err.message, changed=False)
+        module.fail_json(msg=err.message, changed=False, **progress)
     for warning in warnings:
         module.warn(warning)
     action = "Remove sensor" if params["state"] == "absent" else "Ensure sensor"
-    with module_adapter(module, action, repr(params["name"]), input_errors=(InputError,), **client_options) as adapter:
+    with module_adapter(module, action, repr(params["name"]), input_errors=(InputError,), partial=progress, **client_options) as adapter:
         for value in secret_values(params.get("config")):
             adapter.client.add_secret(value)
         try:
-            result, warnings = ensure_sensor(adapter, desired, params, module.check_mode)
+            result, warnings = ensure_sensor(adapter, desired, params, module.check_mode, progress)
         except MissingLibrary as err:
             # Neither bad input nor the platform's answer: the message alone, like the check before the adapter.
-            module.fail_json(msg=err.message, api_calls=adapter.client.stats)
+            module.fail_json(msg=err.message, api_calls=adapter.client.stats, **progress)
         result["api_calls"] = adapter.client.stats
     for warning in warnings:
         module.warn(warning)

@@ -138,14 +138,18 @@ RETURN = r'''
 callback_id:
   description:
     - The AgileSec Callback ID (24 hex characters) that scans and sensors reference, or the CloudGeni webhook id.
-    - Null when the endpoint does not exist (removed, or about to be created in check mode).
+    - Null when there is no such endpoint (about to be created in check mode, or O(state=absent) and already gone).
+    - After a removal (in check mode, one that would be done), the id the removed endpoint had.
+    - In a failed result, the id as far as the run got; null when it failed before it found or created the endpoint.
   returned: always
   type: str
   sample: 65f1c2a9e8d7b6a5f4e3d2c1
 endpoint:
   description:
-    - The endpoint as the platform describes it, without the token. Null once removed.
+    - The endpoint as the platform describes it, without the token. Null once removed (in check mode, when it would
+      be), and when it does not exist.
     - In check mode, the endpoint as it would be.
+    - In a failed result, the endpoint as the run last saw it; null when the run failed before it looked it up.
   returned: always
   type: dict
   sample:
@@ -157,10 +161,62 @@ endpoint:
     createdAt: "2025-01-15T10:30:00Z"
     updatedAt: "2025-01-15T10:30:00Z"
 api_calls:
-  description: HTTP requests sent, by method, with C(total) and C(retries).
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
   returned: always
   type: dict
   sample: {total: 2, GET: 1, POST: 1, retries: 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -215,9 +215,14 @@ fix:
   description:
     - The fix for the selected findings as it is at the end of the run; null when there is none (or, in check mode,
       before one would be created).
+    - In a failed result, the fix as far as the run got (created or adopted before a later step failed, or the fix that
+      failed); null when the run failed before it found or created one.
   returned: always
   type: dict
   contains:
+    provider:
+      description: The provider id, C(kolega).
+      type: str
     id:
       description: Kolega's fix id.
       type: str
@@ -247,7 +252,7 @@ fix:
       description: The branch the findings were detected on.
       type: str
     base_commit:
-      description: The commit the fix was made on.
+      description: The commit the fix was made on; null until Kolega says.
       type: str
     error_message:
       description: Why the fix failed, else null.
@@ -287,19 +292,20 @@ fix:
       type: list
       elements: str
     progress:
-      description: The last progress answer, agent steps, duration and last activity.
+      description: The last progress answer, agent steps, duration and last activity; null when the run read none.
       type: dict
     diff:
-      description: The code diff, with O(return_diff); null while the fix runs.
+      description: The code diff; null while the fix runs.
+      returned: with O(return_diff=true)
       type: str
     created_at:
       description: When the fix was created.
       type: str
     started_at:
-      description: When the agent started.
+      description: When the agent started; null before it starts.
       type: str
     completed_at:
-      description: When it finished.
+      description: When it finished; null before it finishes.
       type: str
     raw:
       description: Kolega's fix object.
@@ -311,13 +317,13 @@ fix:
     vendor_status: completed
     pull_request_urls: [https://github.com/acme/payments-api/pull/101]
 pull_request_urls:
-  description: The fix's pull request URLs (empty when none are open).
+  description: The fix's pull request URLs (empty when none are open, and in a failed result before there was a fix).
   returned: always
   type: list
   elements: str
   sample: [https://github.com/acme/payments-api/pull/101]
 findings:
-  description: The selected findings, sorted by id.
+  description: The selected findings, sorted by id (empty in a failed result when the run failed before selecting them).
   returned: always
   type: list
   elements: dict
@@ -338,7 +344,8 @@ findings:
       description: File path.
       type: str
 finding_ids:
-  description: The ids of the selected findings, sorted; the identity of the fix.
+  description: The ids of the selected findings, sorted; the identity of the fix (empty in a failed result when the run
+    failed before selecting them).
   returned: always
   type: list
   elements: str
@@ -346,24 +353,78 @@ actions:
   description:
     - What the run did, or in check mode would do, in order, V(create), V(adopt), V(refine), V(open_pull_requests),
       V(cancel).
+    - In a failed result, what was done before the failure.
   returned: always
   type: list
   elements: str
   sample: [create, open_pull_requests]
 cancelled:
-  description: With O(state=absent), the ids of the fixes cancelled (in check mode, that would be).
+  description: With O(state=absent), the ids of the fixes cancelled (in check mode, that would be); empty otherwise, and
+    in a failed result before any was cancelled.
   returned: always
   type: list
   elements: str
 state:
-  description: The O(state) asked for.
+  description: The O(state) asked for (also in a failed result).
   returned: always
   type: str
 api_calls:
-  description: HTTP requests sent, in total, per method, and retries.
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
   returned: always
   type: dict
   sample: {"total": 6, "GET": 4, "POST": 2, "retries": 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -93,12 +93,19 @@ RETURN = r'''
 fixes:
   description:
     - The fixes, newest first, in the shape of the C(fix) result of M(scanops.security.finding_fix).
+    - Not in a failed result, so a failed read never looks like an empty one.
   returned: success
   type: list
   elements: dict
   contains:
+    provider:
+      description: The provider id, C(kolega).
+      type: str
     id:
       description: Kolega's fix id.
+      type: str
+    repository_id:
+      description: The Kolega repository id.
       type: str
     finding_ids:
       description: The finding ids of the fix, sorted.
@@ -112,6 +119,30 @@ fixes:
       type: str
     title:
       description: The fix's title.
+      type: str
+    source_repo:
+      description: The source repository fixed.
+      type: str
+    source_repo_provider:
+      description: Where it lives.
+      type: str
+    branch:
+      description: The branch the findings were detected on.
+      type: str
+    base_commit:
+      description: The commit the fix was made on; null until Kolega says.
+      type: str
+    error_message:
+      description: Why the fix failed, else null.
+      type: str
+    created_at:
+      description: When the fix was created.
+      type: str
+    started_at:
+      description: When the agent started; null before it starts.
+      type: str
+    completed_at:
+      description: When it finished; null before it finishes.
       type: str
     pull_requests:
       description: The fix's pull requests (C(url), C(number), C(repository), C(branch), C(merge_status), C(created_at), C(merged_at)).
@@ -145,10 +176,62 @@ count:
   type: int
   sample: 1
 api_calls:
-  description: HTTP requests sent, in total, per method, and retries.
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
   returned: always
   type: dict
   sample: {"total": 2, "GET": 2, "retries": 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -127,18 +127,24 @@ EXAMPLES = r'''
 
 RETURN = r'''
 matched:
-  description: Number of findings the scope and filters selected.
-  returned: success and when writes or requests fail
+  description:
+    - Number of findings the scope and filters selected.
+    - In a failed result too; 0 when the run failed before the findings were listed (or the options were refused).
+  returned: always
   type: int
   sample: 120
 unchanged:
-  description: Number of selected findings that already had the desired status (and note and assignee).
-  returned: success and when writes or requests fail
+  description:
+    - Number of selected findings that already had the desired status (and note and assignee).
+    - 0 in a failed result that got no findings to compare.
+  returned: always
   type: int
   sample: 80
 counts:
-  description: The four counts together; C(changed) counts the findings written (or that would be, in check mode).
-  returned: success and when writes or requests fail
+  description:
+    - The four counts together; C(changed) counts the findings written (or that would be, in check mode).
+    - In a failed result too, all 0 when the run failed before the findings were listed.
+  returned: always
   type: dict
   contains:
     matched:
@@ -155,8 +161,10 @@ counts:
       type: int
   sample: {"matched": 120, "changed": 40, "unchanged": 80, "failed": 0}
 changed_findings:
-  description: The findings written (in check mode, that would be written), with normalized statuses.
-  returned: success and when writes or requests fail
+  description:
+    - The findings written (in check mode, that would be written), with normalized statuses.
+    - Empty in a failed result when nothing was written.
+  returned: always
   type: list
   elements: dict
   contains:
@@ -177,7 +185,8 @@ changed_findings:
 failed_findings:
   description:
     - The findings whose write failed, each with the error. Those not sent after a 401 or 403 are listed too.
-  returned: success and when writes or requests fail
+    - Empty when no write was attempted (the run failed before, or everything was already as wanted).
+  returned: always
   type: list
   elements: dict
   contains:
@@ -189,10 +198,62 @@ failed_findings:
       type: str
   sample: [{"id": "fnd_07", "error": "Set status of finding fnd_07: Service unavailable (HTTP 503 INTERNAL_ERROR)"}]
 api_calls:
-  description: HTTP requests sent, in total, per method, and retries.
-  returned: success and when writes or requests fail
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
+  returned: always
   type: dict
   sample: {"total": 43, "GET": 3, "PATCH": 40, "retries": 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -381,6 +381,8 @@ scan:
     - The normalized scan (adopted, reused or triggered); null in check mode when a scan would be triggered.
     - On a wait timeout it carries the scan id and the last status seen.
     - Null with O(targets); each target's scan is in RV(scans).
+    - In a failed result, the scan as far as the run got (so a re-run or a later task can pick it up); null when the
+      run failed before it found or started one, and when the options were refused.
   returned: always
   type: dict
   contains:
@@ -393,7 +395,8 @@ scan:
       type: str
       sample: scan_xyz789
     target:
-      description: What was scanned (repository id, sensor, image reference or integration id).
+      description: What was scanned (repository id, sensor, image reference or integration id); null when the vendor's
+        scan body does not say.
       type: str
     status:
       description: Normalized status, one of queued, running, completed, failed, cancelled.
@@ -403,29 +406,30 @@ scan:
       description: The vendor's own status word.
       type: str
     created_at:
-      description: When the scan was created (the vendor's timestamp).
+      description: When the scan was created (the vendor's timestamp); null when the vendor does not say.
       type: str
     started_at:
-      description: When the scan started.
+      description: When the scan started; null when the vendor does not say (or it has not started).
       type: str
     completed_at:
-      description: When the scan finished.
+      description: When the scan finished; null when the vendor does not say (or it has not finished).
       type: str
     duration_seconds:
-      description: Run time in seconds, when known.
+      description: Run time in seconds; null when it is not known.
       type: float
     counts:
       description: Findings per severity (critical, high, medium, low, info) as the vendor reports them.
       type: dict
     url:
-      description: The vendor's dashboard or poll URL when it gives one.
+      description: The vendor's dashboard or poll URL; null when it gives none.
       type: str
     raw:
       description: The vendor's own scan body.
       type: dict
 gate:
   description:
-    - The gate's verdict; null when no gate was evaluated (no wait, timeout, or check mode before a trigger).
+    - The gate's verdict; null when no gate was evaluated (no wait, timeout, check mode before a trigger, a failure
+      before the scan finished, or options refused).
     - With O(targets), one verdict over every target whose gate was evaluated (null when none was); it passes only
       when each of them passed, and each reason, ignored finding, expired ignore and check names its target.
   returned: always
@@ -440,7 +444,15 @@ gate:
       elements: str
     counts:
       description:
-        - Counted findings per severity (critical, high, medium, low, info), ignored and vendor-triaged findings left out.
+        - Counted findings per severity (critical, high, medium, low, info), the findings of the judged scan less those
+          an active O(ignore) entry matches and those the platform marks as triaged away, which are listed in
+          RV(gate.excluded).
+        - "Per provider: CloudGeni, the scan's findings, less C(resolved) and C(suppressed) (its C(summary) totals only
+          when they say the scan found nothing, RV(gate.counts_source=summary)); Kolega, the batch's findings from the
+          repository's findings list, less C(resolved), C(ignored) and C(false_positive); AgileSec, nothing (executions
+          carry no findings, RV(gate.counts_source=none)); HarborGuard, the scan's vulnerabilities, less C(FIXED) and
+          C(WONT_FIX); Penaxtra, the run's findings among the newest 200 the vendor lists, less C(fixed),
+          C(risk_accepted) and C(false_positive)."
         - The same whether or not O(return_findings) or reports are asked for.
       type: dict
     counts_source:
@@ -474,6 +486,11 @@ gate:
     message:
       description: One-line verdict.
       type: str
+    policy:
+      description: The gate policy as it was applied, normalized (C(fail_on), C(max_findings), C(max_risk_score),
+        C(min_compliance_grade), C(ignore)); unset keys are null.
+      type: dict
+      sample: {"fail_on": "high", "max_findings": null, "max_risk_score": null, "min_compliance_grade": null, "ignore": []}
     not_evaluated:
       description: With O(targets), the targets whose gate was not evaluated (no wait, timeout, failure, check mode).
       type: list
@@ -481,8 +498,9 @@ gate:
       returned: with O(targets)
 scans:
   description:
-    - With O(targets), one entry per target, in the order of O(targets).
-  returned: with O(targets)
+    - With O(targets), one entry per target, in the order of O(targets); also when targets failed (each entry then says
+      why in RV(scans[].error)).
+  returned: with O(targets), once the options are accepted
   type: list
   elements: dict
   contains:
@@ -497,7 +515,7 @@ scans:
       description: The target's normalized scan, as RV(scan) in single mode (null in check mode before a trigger).
       type: dict
     gate:
-      description: The target's own gate verdict, as RV(gate) in single mode.
+      description: The target's own gate verdict, as RV(gate) in single mode; null when it was not evaluated.
       type: dict
     reused:
       description: True when an existing scan was used instead of a new one.
@@ -509,9 +527,14 @@ scans:
       description: True when O(wait_timeout) passed before the target's scan finished.
       type: bool
     findings:
-      description: The target's normalized findings, as RV(findings) in single mode, when O(return_findings=true).
+      description: The target's normalized findings, as RV(findings) in single mode.
+      returned: with O(return_findings=true), when the target's scan finished
       type: list
       elements: dict
+    findings_truncated:
+      description: True when some of the target's findings were left out of RV(scans[].findings) and the reports.
+      returned: when findings were cut
+      type: bool
     error:
       description: Why this target failed; the other targets were still worked on.
       type: str
@@ -538,6 +561,7 @@ reused:
   description:
     - True when an existing scan (running or younger than O(max_age)) was used instead of a new one.
     - With O(targets), true when every target reused a scan.
+    - False in a failed result that got no scan to reuse.
   returned: always
   type: bool
 timed_out:
@@ -545,22 +569,75 @@ timed_out:
   returned: always
   type: bool
 target:
-  description: Human-readable description of the resolved target.
-  returned: when the target was resolved
+  description: Human-readable description of the resolved target (also in a failed result, once the target was resolved).
+  returned: when the target was resolved, not with O(targets)
   type: str
   sample: myorg/infrastructure (main)
 reports:
   description:
     - Paths of the report files written (with O(targets), the reports cover every target whose gate was evaluated).
     - More than one SARIF file when more than 20 scans are reported (C(<name>-2.sarif) and so on).
+    - Empty when no report was asked for or none was written (the run failed before its scan was judged).
   returned: always
   type: list
   elements: str
 api_calls:
-  description: HTTP requests sent, in total, per method and retried.
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
   returned: always
   type: dict
   sample: {"total": 4, "GET": 3, "POST": 1, "retries": 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed, not with O(targets)
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

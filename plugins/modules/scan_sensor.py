@@ -31,7 +31,9 @@ attributes:
     description: Every read is done, no write; C(changed) is what a real run would report.
   diff_mode:
     support: full
-    description: Before and after in the platform's field names, secrets in O(config) shown as C(********).
+    description: Before and after in the platform's field names. A secret in O(config) that is sent is shown as
+      C(********) on the after side; on the before side a stored secret the run replaces shows as
+      C((write-only, unknown)), because the platform never returns it, and one that is kept shows as C(********).
 options:
   provider:
     description:
@@ -188,8 +190,11 @@ EXAMPLES = r'''
 RETURN = r'''
 sensor:
   description:
-    - The sensor as the platform describes it, secrets in C(sensorConfig) shown as C(********). Null once removed.
+    - The sensor as the platform describes it, secrets in C(sensorConfig) shown as C(********). Null once removed
+      (in check mode, when it would be), and when it does not exist.
     - In check mode, the sensor as it would be.
+    - In a failed result, the sensor as the run last saw it (found, or created before a later step failed); null when
+      the run failed before it looked the sensor up.
   returned: always
   type: dict
   sample:
@@ -206,20 +211,77 @@ sensor:
     incrementalScan: false
     labels: [{env: prod}, {team: payments}]
 sensor_id:
-  description: The sensor's id; null when it does not exist (removed, or about to be created in check mode).
+  description:
+    - The sensor's id; null when there is no such sensor (about to be created in check mode, or O(state=absent) and
+      already gone).
+    - After a removal (in check mode, one that would be done), the id the removed sensor had.
+    - In a failed result, the id as far as the run got; null when it failed before it found or created the sensor.
   returned: always
   type: str
   sample: 65f1c2a9e8d7b6a5f4e3d2c2
 execution_id:
-  description: The scan started by creating the sensor; null when the sensor was not created by this run.
+  description: The scan started by creating the sensor; null when the sensor was not created by this run (also in a
+    failed result where the create was not answered).
   returned: always
   type: str
   sample: 65f1c2a9e8d7b6a5f4e3d2c3
 api_calls:
-  description: HTTP requests sent, by method, with C(total) and C(retries).
+  description:
+    - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
+      after a server error, a rate limit or a lost connection, counted in C(total) too).
+    - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
   returned: always
   type: dict
   sample: {total: 3, GET: 2, POST: 1, retries: 0}
+error:
+  description:
+    - The request that failed, as the platform answered it (or why no answer came). Request headers and credentials
+      are never in it, and the vendor's message and details have secrets removed.
+    - The same in every module of the collection.
+  returned: when a request to the platform failed
+  type: dict
+  contains:
+    provider:
+      description: The provider id.
+      type: str
+    status:
+      description: The HTTP status; null when no answer arrived (connection refused or dropped, time-out).
+      type: int
+    code:
+      description: The vendor's error code (C(not_found), C(RATE_LIMITED)...), or the kind of transport failure
+        (C(ConnectError), C(ReadTimeout)...); null when the vendor sends none.
+      type: str
+    message:
+      description: The vendor's message.
+      type: str
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+    path:
+      description: The path of the failed request, without the query string.
+      type: str
+    retry_after:
+      description: Seconds the platform asked to wait before trying again; null when it did not say.
+      type: float
+    details:
+      description: The vendor's structured details (CloudGeni's C(existingScanId), for example); null when there are none.
+      type: dict
+    may_have_acted:
+      description: True when the request reached the platform and may have taken effect although it failed (a create that
+        timed out or got a server error); the module then looks for what it may have created before sending it again.
+      type: bool
+    undocumented:
+      description: What the vendor's pages do not document and the platform refused, the call (C(GET /v3/sensors)) or
+        a part of it (C(PUT /api/vulnerabilities/{vulnId}/triage with the body field status)).
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+    assumption:
+      description: "Where the collection writes that assumption down, C(<provider>: <row>) of C(docs/assumptions.md),
+        for example C(HarborGuard: Triage request body)."
+      returned: when the platform refused a call, a field or a value the collection assumes
+      type: str
+  sample: {"provider": "harborguard", "status": 401, "code": "UNAUTHORIZED", "message": "Authentication required",
+           "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
 from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec

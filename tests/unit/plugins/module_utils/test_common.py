@@ -203,6 +203,36 @@ def test_module_adapter_input_errors_fail_with_their_message_alone():
     assert info.value.result["msg"] == "Ensure run r1: name: 2 runs match name 'r1'"
 
 
+def test_error_is_returned_only_for_a_failed_request():
+    """Bad input and other failures carry no ``error``; a failed request carries the full dict every module documents."""
+    module = FakeModule({})
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, ScanopsError("max_age: expected seconds"), "Invalid options")
+    assert "error" not in info.value.result
+    with pytest.raises(FailJson) as info:
+        common.fail_with_error(module, ScanopsApiError("Unauthorized", provider="kolega", status=401, method="GET", path="/x"), "List")
+    assert sorted(info.value.result["error"]) == ["code", "details", "may_have_acted", "message", "method", "path", "provider",
+                                                  "retry_after", "status"]
+
+
+def test_module_adapter_returns_what_the_block_did_so_far_with_a_failure():
+    answers = iter([httpx.Response(200, json={"data": []}), httpx.Response(503, json={"error": "down"})])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    progress = {"thing_id": None}
+    with pytest.raises(FailJson) as info:
+        with common.module_adapter(penaxtra_module(), "Ensure thing", "t1", partial=progress, transport=transport) as adapter:
+            adapter.list_runs()
+            progress["thing_id"] = "t-1"
+            adapter.list_runs()
+    result = info.value.result
+    assert result["thing_id"] == "t-1" and result["error"]["status"] == 503 and result["api_calls"]["total"] == 2
+    with pytest.raises(FailJson) as info:
+        with common.module_adapter(penaxtra_module(), "Ensure thing", "t1", input_errors=(InputProblem,), partial=progress,
+                                   transport=transport):
+            raise InputProblem("name: ambiguous")
+    assert info.value.result["thing_id"] == "t-1" and info.value.result["changed"] is False
+
+
 def assert_documented_as_specified(fragment_yaml, spec):
     """Every option of ``spec`` documented in ``fragment_yaml`` with the same type, choices, default..., and no other."""
     documented = yaml.safe_load(fragment_yaml)["options"]

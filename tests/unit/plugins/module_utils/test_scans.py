@@ -806,6 +806,8 @@ def test_bulk_triggers_each_target_then_reuses_then_check_mode(bulk_cloudgeni, f
     assert [e["scan"]["raw"]["repositoryId"] for e in first["scans"]] == ["repo_a", "repo_b", "repo_c"]
     assert all(e["changed"] and e["gate"]["passed"] and "error" not in e for e in first["scans"])
     assert first["gate"]["passed"] is True and first["gate"]["not_evaluated"] == []
+    # One policy for every target, carried like a single target's gate does.
+    assert first["gate"]["policy"] == first["scans"][0]["gate"]["policy"] and first["gate"]["policy"]["fail_on"] == "critical"
     assert first["gate"]["counts"]["high"] == 3  # one high finding per scan's summary, summed
     assert first["api_calls"]["POST"] == 3
     second = bulk(adapter, fake_time, targets=THREE, max_age="1h", fail_on="critical")

@@ -51,6 +51,18 @@ def test_unreachable_url(run, platform):
     result = run(dict(name="cb", url="https://down.example.com/cb"))
     assert result["failed"] is True
     assert result["msg"].startswith("Ensure callback endpoint 'cb': Callback URL is not reachable: https://down.example.com/cb (HTTP 400)")
+    # Nothing was created: the failed result says so.
+    assert result["callback_id"] is None and result["endpoint"] is None and result["error"]["method"] == "POST"
+    created = run(dict(name="cb", url="https://hooks.example.com/cb"))
+    # An update that fails leaves the endpoint the run found, which the failed result names.
+    moved = run(dict(name="cb", url="https://down.example.com/cb"))
+    assert moved["failed"] is True and moved["error"]["method"] == "PUT"
+    assert moved["callback_id"] == created["callback_id"] and moved["endpoint"]["url"] == "https://hooks.example.com/cb"
+
+
+def test_bad_input_fails_with_the_documented_keys(run, platform):
+    result = run(dict(name="cb", url="https://hooks.example.com/cb", auth_type="api_token", token=TOKEN))
+    assert (result["failed"], result["callback_id"], result["endpoint"]) == (True, None, None)
 
 
 def test_bad_input_before_any_request(run, platform):

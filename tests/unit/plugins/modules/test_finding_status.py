@@ -77,6 +77,26 @@ def test_partial_failure_fails_with_exact_lists_and_the_rerun_converges(run):
     assert again["api_calls"]["PATCH"] == 1
 
 
+def test_a_failed_write_run_returns_the_error_of_the_write_it_names(run):
+    vendor = FakeKolega(kolega_items(5))
+    vendor.fail = {"fnd_0002": 403}
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, status="ignored", concurrency=1))
+    assert result["failed"] is True
+    assert result["error"]["status"] == 403 and result["error"]["method"] == "PATCH" and result["error"]["path"].endswith("fnd_0002")
+
+
+class FailingListKolega(FakeKolega):
+    def get(self, request, params):
+        return self.error(401)
+
+
+def test_a_failed_listing_returns_zero_counts_and_empty_lists(run):
+    result = run(FailingListKolega(kolega_items(5)), dict(provider="kolega", repository=KOLEGA_REPO_1, status="ignored"))
+    assert result["failed"] is True and result["error"]["status"] == 401 and result["api_calls"]["total"] == 1
+    assert (result["matched"], result["unchanged"], result["changed_findings"], result["failed_findings"]) == (0, 0, [], [])
+    assert result["counts"] == {"matched": 0, "changed": 0, "unchanged": 0, "failed": 0}
+
+
 def test_unknown_status_is_an_error_listing_the_vendor_words(run):
     vendor = FakeKolega(kolega_items(3))
     result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, status="acknowledged"))

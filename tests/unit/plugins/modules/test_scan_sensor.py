@@ -116,6 +116,8 @@ def test_vendor_error_reads_action_resource_message_status(monkeypatch, capsys):
     assert result["failed"] is True
     assert result["msg"] == "Ensure sensor 'app-git': Sensor not found. (HTTP 404)"
     assert result["error"]["status"] == 404 and result["error"]["method"] == "PUT"
+    # The failed result says which sensor the run found before its update failed.
+    assert result["sensor_id"] == "f" * 24 and result["sensor"]["sensorName"] == "app-git" and result["execution_id"] is None
 
 
 def test_other_provider_is_refused(run, platform):
