@@ -27,6 +27,10 @@ import traceback
 from unittest import mock
 
 from ansible.module_utils import basic
+try:
+    from ansible.module_utils import _internal as ansible_internal
+except ImportError:  # ansible-core < 2.19
+    ansible_internal = None
 from ansible.module_utils.common import warnings as ansible_warnings
 
 from ansible_collections.scanops.security.plugins.module_utils import common, findings, fixes, scans
@@ -94,6 +98,21 @@ def _alarm(_signum, _frame):
     raise Hung("no result within the time limit")
 
 
+@contextlib.contextmanager
+def module_mode():
+    """Run as a module runs on a managed host, also in a process that has loaded controller code.
+
+    Importing any controller package (a plugin's test, say) switches ansible-core 2.19+ into
+    controller mode for the whole process, where ``module.warn`` prints at once instead of
+    returning warnings with the result.
+    """
+    if getattr(ansible_internal, "is_controller", None) is None:  # ansible-core < 2.19: no such mode
+        yield
+        return
+    with mock.patch.object(ansible_internal, "is_controller", False):
+        yield
+
+
 def run_main(module, args, timeout=None):
     """Run ``module.main()`` with ``args`` (``_ansible_check_mode``, ``_ansible_diff`` included) and answer a ModuleRun.
 
@@ -109,7 +128,7 @@ def run_main(module, args, timeout=None):
         previous = signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(int(timeout))
     try:
-        with patch_module_args(args), contextlib.redirect_stdout(out):
+        with patch_module_args(args), contextlib.redirect_stdout(out), module_mode():
             try:
                 module.main()
             except SystemExit:
