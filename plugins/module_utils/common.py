@@ -22,6 +22,8 @@ import os
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.scanops.security.plugins.module_utils.client import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
@@ -46,6 +48,56 @@ def scanops_argument_spec():
         retry_timeout=dict(type="float", default=60.0),
         rate_limit=dict(type="float"),
     )
+
+
+def plugin_params(get_option, extra_spec=None, given=None):
+    """The shared options (and ``extra_spec``'s) of a plugin, checked exactly as a module checks its own.
+
+    One options layer for modules and plugins: ``get_option`` is how the caller reads an option
+    (a lookup's or inventory's ``get_option``, ``dict.get`` for an inventory platform entry); the
+    values then go through ``scanops_argument_spec`` with ``ArgumentSpecValidator``, so types,
+    choices, defaults and the ``SCANOPS_*`` environment fallbacks are those of every module.
+    ``given`` (a dict) overrides what ``get_option`` answers, for values that come from elsewhere
+    (an inventory platform entry over the source's top-level options).
+
+    Raises:
+        ScanopsError: an unknown option, a missing provider, a value of the wrong type or outside
+            its choices; the message names the option (never a credential's value).
+    """
+    spec = scanops_argument_spec()
+    spec.update(extra_spec or {})
+    values = {}
+    for name in spec:
+        try:
+            value = get_option(name)
+        except KeyError:
+            value = None
+        if value is not None:
+            values[name] = value
+    for name, value in (given or {}).items():
+        if value is not None:
+            values[name] = value
+    return validate_params(values, spec)
+
+
+def validate_params(values, spec):
+    """``values`` validated against an argument spec as AnsibleModule would (no module needed).
+
+    Raises ScanopsError with every problem the validator found; values of ``no_log`` options are
+    masked in the message.
+    """
+    result = ArgumentSpecValidator(spec).validate(dict(values))
+    if result.error_messages:
+        message = "; ".join(("unsupported option %s" % err.msg) if isinstance(err, UnsupportedError) else err.msg
+                            for err in result.errors)
+        for name, option in spec.items():
+            if not option.get("no_log"):
+                continue
+            for secret in (values.get(name), result.validated_parameters.get(name)):
+                if secret:
+                    message = message.replace(str(secret), "********")
+        raise ScanopsError(message)
+    return result.validated_parameters
 
 
 def _first_env(names, environ):
@@ -168,5 +220,5 @@ def fail_with_error(module, err, action, resource=None, **result):
     module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
 
 
-__all__ = ("scanops_argument_spec", "adapter_from_params", "build_adapter", "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError",
-           "ScanopsError")
+__all__ = ("scanops_argument_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
+           "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError", "ScanopsError")

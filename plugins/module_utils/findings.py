@@ -499,6 +499,14 @@ def select_findings(source, selection, limit=None):
     return found, missing
 
 
+def finding_source(adapter, params, status_filter_option):
+    """The FindingSource and Selection of finding_info's options (the findings lookup's too), checked before any request."""
+    source = source_for(adapter, params)
+    selection = build_selection(adapter, params, status_filter_option)
+    source.validate(_selection_options(params, status_filter_option), status_filter_option)
+    return source, selection
+
+
 def run_finding_info(module):
     """Entry point of finding_info."""
     params = module.params
@@ -507,9 +515,7 @@ def run_finding_info(module):
         module.fail_json(msg="limit must be 1 or more, got %d" % limit)
     with build_adapter(module) as adapter:
         try:
-            source = source_for(adapter, params)
-            selection = build_selection(adapter, params, "status")
-            source.validate(_selection_options(params, "status"), "status")
+            source, selection = finding_source(adapter, params, "status")
         except ScanopsError as err:
             module.fail_json(msg=err.message, api_calls=adapter.client.stats)
         try:

@@ -51,6 +51,21 @@ UNCOUNTED_STATUSES = ("resolved", "false_positive", "ignored")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def policy_spec():
+    """The gate options of scan_run and the scan lookup (documented in the ``scanops.security.gate`` fragment)."""
+    return dict(
+        fail_on=dict(type="str", choices=["critical", "high", "medium", "low", "info"]),
+        max_findings=dict(type="dict"),
+        max_risk_score=dict(type="float"),
+        min_compliance_grade=dict(type="str", choices=list(GRADES)),
+        ignore=dict(type="list", elements="dict", options=dict(
+            id=dict(type="str", required=True),
+            reason=dict(type="str", required=True),
+            expires=dict(type="str"),
+        )),
+    )
+
+
 def _plural(number, word):
     return "%d %s%s" % (number, word, "" if number == 1 else "s")
 

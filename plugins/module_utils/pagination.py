@@ -23,10 +23,13 @@ def _items(body, key):
     return items if isinstance(items, list) else []
 
 
-def iter_offset_limit(client, path, params=None, limit=100, rate_class=None):
-    """CloudGeni: ``offset``/``limit`` (1-100); body ``{data: [...], pagination: {total, limit, offset}}``."""
+def iter_offset_limit(client, path, params=None, limit=100, rate_class=None, pages=None):
+    """CloudGeni: ``offset``/``limit`` (1-100); body ``{data: [...], pagination: {total, limit, offset}}``.
+
+    ``pages`` stops the walk after that many pages (the first page of a newest-first list).
+    """
     offset = 0
-    for _page in range(MAX_PAGES):
+    for _page in range(pages or MAX_PAGES):
         body = client.request("GET", path, params=_with(params, limit=limit, offset=offset), rate_class=rate_class)
         items = _items(body, "data")
         yield from items
@@ -36,10 +39,13 @@ def iter_offset_limit(client, path, params=None, limit=100, rate_class=None):
             return
 
 
-def iter_skip_limit(client, path, params=None, limit=200, rate_class=None):
-    """Kolega: ``skip``/``limit`` (1-200); body ``{items, total, limit, skip, has_next}``."""
+def iter_skip_limit(client, path, params=None, limit=200, rate_class=None, pages=None):
+    """Kolega: ``skip``/``limit`` (1-200); body ``{items, total, limit, skip, has_next}``.
+
+    ``pages`` stops the walk after that many pages (the first page of a newest-first list).
+    """
     skip = 0
-    for _page in range(MAX_PAGES):
+    for _page in range(pages or MAX_PAGES):
         body = client.request("GET", path, params=_with(params, limit=limit, skip=skip), rate_class=rate_class)
         items = _items(body, "items")
         yield from items

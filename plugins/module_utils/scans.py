@@ -924,7 +924,8 @@ class ScanRun(object):
         return result
 
     # -- validation -------------------------------------------------------------------------------
-    def validate(self):
+    def validate(self, for_info=False):
+        """Check the options before any request; ``for_info`` when only existing scans are read (no scan type needed)."""
         params = self.params
         try:
             self.max_age = parse_max_age(params.get("max_age"))
@@ -954,7 +955,7 @@ class ScanRun(object):
             for name in ("force", "max_age"):
                 if params.get(name):
                     raise bad_option("%s does not apply with scan_id, which names the scan to judge" % name)
-        self.strategy.validate()
+        self.strategy.validate(for_info)
 
     # -- the flow ---------------------------------------------------------------------------------
     def run(self):
@@ -1188,6 +1189,14 @@ class ScanRun(object):
 
         return poll_until(raw, lambda current: is_terminal(strategy.status(current)), refresh, interval,
                           self.remaining(), self.time.sleep, self.time.clock)
+
+    def judge(self, raw):
+        """Count and gate the finished scan ``raw`` of the resolved target (after ``validate`` and ``resolve``).
+
+        The same counting and gate as a run that found ``raw``; the result dict (``scan``, ``gate``,
+        ``findings`` when asked for). Meant for ``bulk`` runs, which leave the verdict to the caller.
+        """
+        return self._finish(raw)
 
     def _finish(self, raw):
         strategy = self.strategy
@@ -1516,6 +1525,46 @@ def run_scan(adapter, params, check_mode=False, warn=None, sleep=time.sleep, clo
     runner = BulkScanRun if params.get("targets") is not None else ScanRun
     return runner(adapter, params, check_mode=check_mode, warn=warn, sleep=sleep, clock=clock, wallclock=wallclock,
                   today=today).run()
+
+
+# -- the scan lookup ------------------------------------------------------------------------------------
+def latest_scan(adapter, params, judge=False, sleep=time.sleep, clock=time.monotonic, wallclock=time.time, today=None):
+    """The newest finished scan of a target and the scan in progress, without starting anything.
+
+    ``params`` are scan_info's target options plus the gate options. Answers ``{target,
+    scan, in_progress, gate, warnings}``: ``scan`` is the newest finished scan (None when
+    there is none) with the counts the gate would count (its findings, vendor-triaged ones
+    left out by the gate), ``in_progress`` a queued or running scan, and ``gate`` the
+    verdict of the policy when ``judge`` is true (None otherwise, or without a finished scan).
+    Raises ScanFailure naming the step, like ``run_scan``.
+    """
+    run = ScanRun(adapter, dict(params, wait=True), bulk=True, sleep=sleep, clock=clock, wallclock=wallclock, today=today)
+    run.validate(for_info=True)
+    run.resolve()
+    strategy = run.strategy
+    with _Step("List scans of", strategy.label, run.snapshot()):
+        history = strategy.history()
+    running = next((raw for raw in history if strategy.status(raw) in (QUEUED, RUNNING)), None)
+    finished = next((raw for raw in history if is_terminal(strategy.status(raw))), None)
+    answer = {"target": strategy.label, "scan": None, "gate": None, "warnings": run.warnings,
+              "in_progress": adapter.normalize_scan(running) if running is not None else None}
+    if finished is not None:
+        result = run.judge(finished)
+        answer["scan"] = result["scan"]
+        if judge:
+            answer["gate"] = result["gate"]
+    return answer
+
+
+def newest_completed_scan(adapter, params):
+    """The id of the newest completed scan of the target ``params`` names, or None (the findings lookup)."""
+    strategy = strategy_for(adapter, params)
+    strategy.validate(for_info=True)
+    name = next((params[key] for key in TARGET_OPTIONS if params.get(key)), None)
+    with _Step("Resolve scan target", name):
+        strategy.resolve()
+    with _Step("List scans of", strategy.label):
+        return next((strategy.scan_id(raw) for raw in strategy.history() if strategy.status(raw) == COMPLETED), None)
 
 
 # -- scan_info ----------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.scans
+  - scanops.security.gate
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   action_group:
@@ -192,49 +193,6 @@ options:
     type: str
     choices: [fail, warn]
     default: fail
-  fail_on:
-    description:
-      - Fail the gate when any counted finding is of this severity or more severe.
-    type: str
-    choices: [critical, high, medium, low, info]
-  max_findings:
-    description:
-      - "Per-severity limits of counted findings, for example C({critical: 0, high: 3})."
-    type: dict
-  max_risk_score:
-    description:
-      - HarborGuard only, highest acceptable C(riskScore) of the scan.
-    type: float
-  min_compliance_grade:
-    description:
-      - HarborGuard only, worst acceptable compliance grade (A best, F worst).
-    type: str
-    choices: [A, B, C, D, E, F]
-  ignore:
-    description:
-      - Findings that do not count for the gate, by rule id (CloudGeni and Kolega check id, HarborGuard CVE id) or finding id,
-        the id RV(findings), M(scanops.security.finding_info) and M(scanops.security.finding_status) use. Each id may be
-        listed once (case-insensitive); a second entry for it is an error.
-      - Penaxtra findings carry no documented rule id (the collection reads C(control_id) when a platform sends one, a field
-        no page lists; see C(docs/assumptions.md)), so list Penaxtra findings by their id.
-      - An entry whose O(ignore[].expires) date has passed counts again and is reported in C(gate.expired_ignores).
-        Dates are judged in UTC, so an entry expiring on a day holds until that day ends in UTC.
-      - AgileSec offers no findings through its scan API, so an ignore list is an error there. A scan that failed or
-        was cancelled fails the gate on its status; the ignore list does not change that.
-    type: list
-    elements: dict
-    suboptions:
-      id:
-        description: Rule id, CVE id or finding id (case-insensitive).
-        type: str
-        required: true
-      reason:
-        description: Why the finding may be ignored.
-        type: str
-        required: true
-      expires:
-        description: Last day (C(YYYY-MM-DD), in UTC) the entry holds.
-        type: str
   return_findings:
     description:
       - Return the scan's normalized findings in RV(findings), worst first, at most O(findings_limit) of them plus
@@ -644,6 +602,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
 from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.gate import policy_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     DEFAULT_CONCURRENCY,
     HARBORGUARD_SCANNERS,
@@ -670,21 +629,13 @@ def argument_spec():
         wait_sleep=dict(type="float"),
         on_timeout=dict(type="str", choices=["fail", "warn"], default="fail"),
         on_conflict=dict(type="str", choices=["wait", "fail"], default="wait"),
-        fail_on=dict(type="str", choices=["critical", "high", "medium", "low", "info"]),
-        max_findings=dict(type="dict"),
-        max_risk_score=dict(type="float"),
-        min_compliance_grade=dict(type="str", choices=["A", "B", "C", "D", "E", "F"]),
-        ignore=dict(type="list", elements="dict", options=dict(
-            id=dict(type="str", required=True),
-            reason=dict(type="str", required=True),
-            expires=dict(type="str"),
-        )),
         return_findings=dict(type="bool", default=False),
         findings_limit=dict(type="int", default=500),
         sarif_path=dict(type="path"),
         junit_path=dict(type="path"),
         markdown_path=dict(type="path"),
     )
+    spec.update(policy_spec())
     return spec
 
 

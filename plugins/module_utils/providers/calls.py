@@ -27,18 +27,22 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import Sca
 # What the modules do, in the order of the provider matrix: key -> (row title, modules and roles).
 OPERATIONS = (
     ("resolve_target", "resolve the target", ("scan_run", "scan_info", "finding_info", "finding_status", "finding_fix",
-                                              "finding_fix_info")),
+                                              "finding_fix_info", "scan lookup", "findings lookup")),
     ("trigger_scan", "trigger a scan", ("scan_run",)),
-    ("poll_scan", "poll a scan", ("scan_run", "scan_info")),
-    ("scan_history", "list scans, adopt a running one, reuse with max_age", ("scan_run", "scan_info")),
-    ("scan_results", "gate counts and report findings of a finished scan", ("scan_run", "post_deploy_scan role")),
-    ("list_findings", "list findings", ("finding_info", "finding_status", "finding_fix", "findings_triage role")),
+    ("poll_scan", "poll a scan", ("scan_run", "scan_info", "scan lookup")),
+    ("scan_history", "list scans, adopt a running one, reuse with max_age", ("scan_run", "scan_info", "scan lookup",
+                                                                             "findings lookup")),
+    ("scan_results", "gate counts and report findings of a finished scan", ("scan_run", "post_deploy_scan role",
+                                                                            "scan lookup", "findings lookup")),
+    ("list_findings", "list findings", ("finding_info", "finding_status", "finding_fix", "findings_triage role",
+                                        "findings lookup")),
     ("set_finding_status", "set a finding's status", ("finding_status", "findings_triage role")),
     ("callbacks", "callback endpoint / webhook", ("callback_endpoint", "callback_endpoint_info", "scan_platform role")),
     ("sensors", "sensors", ("scan_sensor", "scan_sensor_info", "scan_platform role")),
     ("fixes", "AI fixes: find, create, wait for, refine, cancel", ("finding_fix", "finding_fix_info", "findings_remediation role")),
     ("pull_requests", "open a fix's pull requests", ("finding_fix", "findings_remediation role")),
     ("quotas", "read the quota balance before a POST", ("finding_fix", "findings_remediation role")),
+    ("inventory", "list the targets and their latest scans", ("scan_targets inventory",)),
 )
 OPERATION_KEYS = tuple(key for key, _title, _modules in OPERATIONS)
 

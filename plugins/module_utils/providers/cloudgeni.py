@@ -28,6 +28,7 @@ REPO = "/organizations/{orgId}/repositories/{repoId}"
 FINDING_ROW = "Update a finding's status"
 WEBHOOK_ROW = "Webhook registration"
 SCANS_AND_FINDINGS = ("scan_run", "scan_info", "finding_info", "finding_status")
+LOOKUPS = ("scan lookup", "findings lookup")
 
 VOCABULARY = Vocabulary(
     "cloudgeni",
@@ -58,14 +59,16 @@ class CloudGeniAdapter(ProviderAdapter):
     VOCABULARY = VOCABULARY
 
     CALLS = (
-        Call("list_repositories", "GET", "/organizations/{orgId}/repositories", ("resolve_target",), SCANS_AND_FINDINGS,
+        Call("list_repositories", "GET", "/organizations/{orgId}/repositories", ("resolve_target", "inventory"),
+             SCANS_AND_FINDINGS + LOOKUPS + ("scan_targets inventory",),
              note="matched by id, full name or unique name"),
         Call("trigger_scan", "POST", REPO + "/scans", ("trigger_scan",), ("scan_run",), note="a 409 names the running scan"),
         Call("get_scan", "GET", REPO + "/scans/{scanId}", ("poll_scan", "scan_results"), ("scan_run", "scan_info"),
              note="`summary` counts, which the gate uses only when they are all zero"),
-        Call("list_scans", "GET", REPO + "/scans", ("scan_history",), ("scan_run", "scan_info")),
+        Call("list_scans", "GET", REPO + "/scans", ("scan_history", "inventory"),
+             ("scan_run", "scan_info", "scan_targets inventory") + LOOKUPS, note="the inventory reads the first page of 10"),
         Call("list_findings", "GET", REPO + "/scans/{scanId}/findings", ("list_findings", "scan_results"),
-             ("scan_run", "finding_info", "finding_status"),
+             ("scan_run", "finding_info", "finding_status") + LOOKUPS,
              note="the gate counts them (their status says which are suppressed or resolved)"),
         Call("update_finding_status", "PATCH", REPO + "/scans/{scanId}/findings/{findingId}", ("set_finding_status",),
              ("finding_status",), documented=False, assumption=FINDING_ROW, absent=("Finding not found",),
@@ -129,11 +132,14 @@ class CloudGeniAdapter(ProviderAdapter):
         """One scan with its ``summary`` counts once completed."""
         return self.call("get_scan", rate_class="status", orgId=self._org(), repoId=repo_id, scanId=scan_id)
 
-    def list_scans(self, repo_id, status=None, branch=None):
-        """Scan history of a repository; ``status`` takes the normalized or CloudGeni word."""
+    def list_scans(self, repo_id, status=None, branch=None, newest=None):
+        """Scan history of a repository; ``status`` takes the normalized or CloudGeni word.
+
+        ``newest=N`` reads only the first page, of N scans (the list is newest first, an assumption).
+        """
         params = {"status": status.lower() if status else None, "branch": branch}
-        return list(self.iter_call("list_scans", iter_offset_limit, params, limit=PAGE_SIZE, rate_class="status",
-                                   path_values={"orgId": self._org(), "repoId": repo_id}))
+        return list(self.iter_call("list_scans", iter_offset_limit, params, limit=newest or PAGE_SIZE, rate_class="status",
+                                   pages=1 if newest else None, path_values={"orgId": self._org(), "repoId": repo_id}))
 
     # -- findings -------------------------------------------------------------------------------
     def list_findings(self, repo_id, scan_id, severity=None, status=None):

@@ -64,15 +64,18 @@ class HarborGuardAdapter(ProviderAdapter):
     VOCABULARY = VOCABULARY
 
     CALLS = (
-        Call("list_scans", "GET", "/api/scans", ("scan_history",), ("scan_run", "scan_info"), assumed_params=("search",),
-             assumption=SEARCH_ROW),
+        Call("list_scans", "GET", "/api/scans", ("scan_history", "inventory"),
+             ("scan_run", "scan_info", "scan_targets inventory", "scan lookup"), assumed_params=("search",),
+             assumption=SEARCH_ROW, note="the inventory reads every page: each tag is an image"),
         Call("create_scan", "POST", "/api/scans", ("trigger_scan",), ("scan_run",), note="10 a minute"),
-        Call("get_scan", "GET", "/api/scans/{scanId}", ("poll_scan", "scan_results"), ("scan_run", "scan_info"),
-             note="the finished scan with its image and vulnerabilities"),
+        Call("get_scan", "GET", "/api/scans/{scanId}", ("poll_scan", "scan_results", "inventory"),
+             ("scan_run", "scan_info", "scan_targets inventory", "scan lookup", "findings lookup"),
+             note="the finished scan with its image and vulnerabilities; the inventory reads one per image"),
         Call("get_scan_status", "GET", "/api/scans/{scanId}/status", ("poll_scan",), ("scan_run",), assumed_answer=True,
              assumption=BODIES_ROW, note="the polling call"),
         Call("delete_scan", "DELETE", "/api/scans/{scanId}", (), (), assumed_answer=True, assumption=BODIES_ROW),
-        Call("list_vulnerabilities", "GET", "/api/vulnerabilities", ("list_findings",), ("finding_info", "finding_status")),
+        Call("list_vulnerabilities", "GET", "/api/vulnerabilities", ("list_findings",),
+             ("finding_info", "finding_status", "findings lookup")),
         Call("set_triage", "PUT", "/api/vulnerabilities/{vulnId}/triage", ("set_finding_status",), ("finding_status",),
              assumed_fields=("status", "assignee", "note"), assumption="Triage request body"),
     )

@@ -29,6 +29,7 @@ from ansible_collections.scanops.security.plugins.module_utils.vocabulary import
 PAGE_SIZE = 200
 REPO = "/api/v1/repositories/{repository_id}"
 FIX = REPO + "/fixes/{fix_id}"
+LOOKUPS = ("scan lookup", "findings lookup")
 SCAN_TYPES = ("secrets_scan", "semgrep_scan", "deep_ai_scan", "sbom_scan")
 # Documented limits of the fix request bodies (PublicFixCreateRequest, PublicFixRefineRequest).
 FIX_TITLE_MAX = 200
@@ -90,20 +91,22 @@ class KolegaAdapter(ProviderAdapter):
         Call("me", "GET", "/api/v1/me"),
         Call("quota_balance", "GET", "/api/v1/quotas/balance", ("quotas",), ("finding_fix",),
              note="before creating a fix or opening its pull requests; both draw on `prs` (Quota consumption)"),
-        Call("list_repositories", "GET", "/api/v1/repositories", ("resolve_target",),
-             ("scan_run", "scan_info", "finding_info", "finding_status", "finding_fix", "finding_fix_info"),
+        Call("list_repositories", "GET", "/api/v1/repositories", ("resolve_target", "inventory"),
+             ("scan_run", "scan_info", "finding_info", "finding_status", "finding_fix", "finding_fix_info",
+              "scan_targets inventory") + LOOKUPS,
              note="by scan_run and scan_info always; by the findings and fix modules only for a value not shaped like an id (UUID)"),
         Call("get_repository", "GET", REPO, ("fixes",), ("finding_fix",),
              note="its source repositories, before a fix is created"),
         Call("trigger_scan", "POST", REPO + "/scans", ("trigger_scan",), ("scan_run",), note="202 with the batch"),
-        Call("list_scans", "GET", REPO + "/scans", ("scan_history",), ("scan_run", "scan_info")),
+        Call("list_scans", "GET", REPO + "/scans", ("scan_history", "inventory"),
+             ("scan_run", "scan_info", "scan_targets inventory") + LOOKUPS, note="the inventory reads the first page of 50"),
         Call("get_scan", "GET", REPO + "/scans/{scan_id}", ("poll_scan",), ("scan_run", "scan_info"), note="scan_run and scan_info with scan_id"),
         Call("get_scan_progress", "GET", REPO + "/scans/{scan_id}/progress", ("poll_scan",), ("scan_run",),
              note="the polling call"),
         Call("get_scan_results", "GET", REPO + "/scans/{scan_id}/results",
              note="summaries keyed by a fingerprint, without id or status: the gate reads the findings list instead"),
         Call("list_findings", "GET", REPO + "/findings", ("list_findings", "scan_results"),
-             ("scan_run", "finding_info", "finding_status", "finding_fix"),
+             ("scan_run", "finding_info", "finding_status", "finding_fix") + LOOKUPS,
              note="scan_run with scan_batch_id and scan_type: each finding's id and status"),
         Call("get_finding", "GET", REPO + "/findings/{finding_id}"),
         Call("update_finding_status", "PATCH", REPO + "/findings/{finding_id}", ("set_finding_status",), ("finding_status",)),
@@ -173,9 +176,13 @@ class KolegaAdapter(ProviderAdapter):
         """Create a scan batch (POST, 202 with the batch). 403 OPERATION_FAILED = quota exhausted."""
         return self.call("trigger_scan", json_body={"scan_type": scan_type}, repository_id=repository_id)
 
-    def list_scans(self, repository_id, scan_type=None, status=None):
-        """Scan batches of a repository, optionally filtered by scan type and vendor status."""
-        return list(self.iter_call("list_scans", iter_skip_limit, {"scan_type": scan_type, "status": status}, limit=PAGE_SIZE,
+    def list_scans(self, repository_id, scan_type=None, status=None, newest=None):
+        """Scan batches of a repository, optionally filtered by scan type and vendor status.
+
+        ``newest=N`` reads only the first page, of N batches (the list is newest first, an assumption).
+        """
+        return list(self.iter_call("list_scans", iter_skip_limit, {"scan_type": scan_type, "status": status},
+                                   limit=newest or PAGE_SIZE, pages=1 if newest else None,
                                    path_values={"repository_id": repository_id}))
 
     def get_scan(self, repository_id, scan_id):

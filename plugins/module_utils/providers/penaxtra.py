@@ -70,14 +70,17 @@ class PenaxtraAdapter(ProviderAdapter):
     VOCABULARY = VOCABULARY
 
     CALLS = (
-        Call("list_runs", "GET", "/api/v2/cloud-posture-runs", ("poll_scan", "scan_history"), ("scan_run", "scan_info"),
-             note="newest first, at most 100, filtered by integration here"),
+        Call("list_runs", "GET", "/api/v2/cloud-posture-runs", ("poll_scan", "scan_history", "inventory"),
+             ("scan_run", "scan_info", "scan_targets inventory", "scan lookup", "findings lookup"),
+             note="newest first, at most 100, filtered by integration here; the inventory's targets are their integrations"),
         Call("trigger_run", "POST", "/api/v2/cloud-posture-runs", ("trigger_scan",), ("scan_run",),
              note="202 without a run id: the run is found in the list"),
         Call("list_findings", "GET", "/api/v2/findings", ("list_findings", "scan_results"),
-             ("scan_run", "finding_info", "finding_status"), assumed_answer=True, assumption=BODIES_ROW,
+             ("scan_run", "finding_info", "finding_status", "scan lookup", "findings lookup"), assumed_answer=True,
+             assumption=BODIES_ROW,
              note="the newest 200; the `scan_id` filter is applied here (Finding `scan_id` filter)"),
-        Call("get_finding", "GET", "/api/v2/findings/{id}", ("list_findings",), ("finding_info", "finding_status"),
+        Call("get_finding", "GET", "/api/v2/findings/{id}", ("list_findings",),
+             ("finding_info", "finding_status", "findings lookup"),
              assumed_answer=True, assumption=BODIES_ROW, note="ids older than the capped list"),
         Call("update_finding_status", "PATCH", "/api/v2/findings/{id}", ("set_finding_status",), ("finding_status",),
              assumed_values={"status": ASSUMED_STATUSES}, assumption="Finding statuses"),

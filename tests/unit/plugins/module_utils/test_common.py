@@ -12,9 +12,10 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.scanops.security.plugins.doc_fragments import findings as findings_fragment
+from ansible_collections.scanops.security.plugins.doc_fragments import gate as gate_fragment
 from ansible_collections.scanops.security.plugins.doc_fragments import scans as scans_fragment
 from ansible_collections.scanops.security.plugins.doc_fragments.scanops import ModuleDocFragment
-from ansible_collections.scanops.security.plugins.module_utils import common, findings, scans
+from ansible_collections.scanops.security.plugins.module_utils import common, findings, gate, scans
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
     ScanopsError,
@@ -260,6 +261,49 @@ def test_doc_fragment_matches_the_argument_spec():
 @pytest.mark.parametrize("fragment,spec", [
     (findings_fragment.ModuleDocFragment.DOCUMENTATION, findings.finding_selection_spec),
     (scans_fragment.ModuleDocFragment.DOCUMENTATION, scans.scan_target_spec),
-], ids=["findings", "scans"])
+    (gate_fragment.ModuleDocFragment.DOCUMENTATION, gate.policy_spec),
+], ids=["findings", "scans", "gate"])
 def test_area_doc_fragments_match_their_shared_specs(fragment, spec):
     assert_documented_as_specified(fragment, spec())
+
+
+# -- one options layer for plugins -----------------------------------------------------------------------
+@pytest.mark.parametrize("given", [
+    {"provider": "kolega"},
+    {"provider": "harborguard", "timeout": "12", "validate_certs": "no", "auth_scheme": "x_api_key"},
+    {"provider": "cloudgeni", "organization": "org_9", "retries": 0, "rate_limit": "0.5"},
+])
+def test_plugin_options_come_out_as_a_modules_would(monkeypatch, given):
+    monkeypatch.setenv("SCANOPS_API_URL", "https://generic.example.test")
+    assert common.plugin_params(given.get) == validated(given)
+    assert common.plugin_params({}.get, given=given) == validated(given)
+
+
+def test_plugin_options_read_the_same_environment_variables(monkeypatch):
+    monkeypatch.setenv("SCANOPS_PROVIDER", "penaxtra")
+    monkeypatch.setenv("PENAXTRA_TOKEN", "pnx_from_env")
+    params = common.plugin_params({}.get)
+    assert params["provider"] == "penaxtra"
+    assert common.resolve_settings(params)[2] == "pnx_from_env"
+
+
+def test_given_values_override_the_plugins_own():
+    plugin_options = {"provider": "harborguard", "timeout": 5.0, "image": "a:1"}.get
+    params = common.plugin_params(plugin_options, extra_spec={"image": {"type": "str"}}, given={"image": "b:2", "timeout": None})
+    assert (params["image"], params["timeout"]) == ("b:2", 5.0)
+
+
+def test_plugin_option_errors_name_the_options_and_mask_credentials():
+    with pytest.raises(ScanopsError) as caught:
+        common.plugin_params({}.get, given={"api_key": "sekrit-value-123", "timeout": "soon", "colour": "blue"})
+    message = caught.value.message
+    assert "missing required arguments: provider" in message
+    assert "argument 'timeout' is of type str" in message
+    assert "unsupported option colour" in message
+    assert "sekrit-value-123" not in message
+
+
+def test_validation_messages_never_show_a_no_log_value():
+    with pytest.raises(ScanopsError) as caught:
+        common.validate_params({"token": "abc-secret"}, {"token": {"type": "str", "no_log": True, "choices": ["x"]}})
+    assert caught.value.message == "value of token must be one of: x, got: ********"

@@ -1,0 +1,212 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The scan and findings lookups against an in-memory HarborGuard and CloudGeni: terms, options, answers, errors.
+
+Option values are what Ansible's config manager hands a lookup: the documented defaults under the
+keywords given (set_options is replaced, since the lookups are not loaded through the plugin loader here).
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import httpx
+import pytest
+import yaml
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.scanops.security.plugins.doc_fragments import findings as findings_fragment
+from ansible_collections.scanops.security.plugins.doc_fragments import gate as gate_fragment
+from ansible_collections.scanops.security.plugins.doc_fragments import scans as scans_fragment
+from ansible_collections.scanops.security.plugins.doc_fragments.scanops import ModuleDocFragment
+from ansible_collections.scanops.security.plugins.lookup import findings as findings_lookup
+from ansible_collections.scanops.security.plugins.lookup import scan as scan_lookup
+from ansible_collections.scanops.security.plugins.module_utils import common
+from ansible_collections.scanops.security.plugins.plugin_utils import lookup as lookup_utils
+
+KEY = "hg_ak_1111111111111111111111111111111111111111deadbeef"
+IMAGE = {"name": "ghcr.io/acme/api", "tag": "1.0", "digest": "sha256:" + "a" * 64}
+VULNS = [{"id": "v1", "cveId": "CVE-2024-0001", "severity": "CRITICAL", "package": "openssl", "triage": {"status": "OPEN"}},
+         {"id": "v2", "cveId": "CVE-2024-0002", "severity": "CRITICAL", "package": "zlib", "triage": {"status": "FIXED"}},
+         {"id": "v3", "cveId": "CVE-2024-0003", "severity": "LOW", "package": "zlib", "triage": {"status": "OPEN"}}]
+SCANS = [{"id": "scn-new", "tagId": "tag-a", "status": "IN_PROGRESS", "scannedAt": "2024-05-02T10:00:00Z"},
+         {"id": "scn-old", "tagId": "tag-a", "status": "COMPLETE", "scannedAt": "2024-05-01T10:00:00Z", "duration": 1000}]
+
+
+def harborguard(requests):
+    def handler(request):
+        requests.append((request.method, request.url.path, dict(request.url.params)))
+        path = request.url.path
+        if path == "/api/scans":
+            return httpx.Response(200, json={"data": SCANS, "meta": {"hasNext": False}})
+        if path == "/api/vulnerabilities":
+            return httpx.Response(200, json={"data": VULNS, "meta": {"hasNext": False}})
+        scan = next(s for s in SCANS if path.endswith(s["id"]))
+        body = dict(scan, image=IMAGE)
+        if scan["status"] == "COMPLETE":
+            body["vulnerabilities"] = VULNS
+        return httpx.Response(200, json={"data": body})
+    return handler
+
+
+def documented(*texts):
+    options = {}
+    for text in texts:
+        options.update(yaml.safe_load(text)["options"])
+    return dict((name, spec.get("default")) for name, spec in options.items() if not name.startswith("_"))
+
+
+class Vendor(object):
+    def __init__(self, monkeypatch, handler_factory):
+        self.requests = []
+        handler = handler_factory(self.requests)
+        real = common.adapter_from_params
+
+        def build(params, **options):
+            return real(params, transport=httpx.MockTransport(handler), sleep=lambda seconds: None, **options)
+
+        monkeypatch.setattr(lookup_utils, "adapter_from_params", build)
+
+
+def lookup(module, fragments, terms, **keywords):
+    plugin = module.LookupModule()
+    values = documented(*(fragments + (module.DOCUMENTATION,)))
+
+    def set_options(var_options=None, direct=None):
+        values.update(direct or {})
+
+    plugin.set_options = set_options
+    plugin.get_option = lambda name: values[name]
+    return plugin.run(terms, {}, **keywords)
+
+
+SCAN_FRAGMENTS = (ModuleDocFragment.DOCUMENTATION, scans_fragment.ModuleDocFragment.DOCUMENTATION,
+                  gate_fragment.ModuleDocFragment.DOCUMENTATION)
+FINDINGS_FRAGMENTS = (ModuleDocFragment.DOCUMENTATION, findings_fragment.ModuleDocFragment.DOCUMENTATION)
+CONNECTION = dict(provider="harborguard", api_url="https://hg.example.test", api_key=KEY, rate_limit=0)
+
+
+def connection(**changes):
+    """The connection options of the tests, some changed."""
+    options = dict(CONNECTION)
+    options.update(changes)
+    return options
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("SCANOPS_PROVIDER", "SCANOPS_API_KEY", "SCANOPS_API_URL", "HARBORGUARD_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_scan_lookup_answers_the_newest_finished_scan_and_the_running_one(monkeypatch):
+    vendor = Vendor(monkeypatch, harborguard)
+    [answer] = lookup(scan_lookup, SCAN_FRAGMENTS, ["ghcr.io/acme/api:1.0"], **CONNECTION)
+    assert answer["scan"]["id"] == "scn-old" and answer["in_progress"]["id"] == "scn-new"
+    # Every finding of the scan, the one HarborGuard marks FIXED too.
+    assert answer["scan"]["counts"]["critical"] == 2
+    assert answer["gate"] is None
+    assert "raw" not in answer["scan"] and "raw" not in answer["in_progress"]
+    assert all(method == "GET" for method, _path, _params in vendor.requests)
+
+
+def test_scan_lookup_judges_with_a_policy(monkeypatch):
+    Vendor(monkeypatch, harborguard)
+    [answer] = lookup(scan_lookup, SCAN_FRAGMENTS, [{"image": "ghcr.io/acme/api:1.0"}], fail_on="critical",
+                      include_raw=True, **CONNECTION)
+    assert answer["gate"]["passed"] is False
+    # The gate leaves the FIXED critical out.
+    assert answer["gate"]["counts"]["critical"] == 1
+    assert answer["gate"]["reasons"] == ["findings at or above critical: 1 critical"]
+    assert answer["scan"]["raw"]["id"] == "scn-old"
+    [answer] = lookup(scan_lookup, SCAN_FRAGMENTS, ["ghcr.io/acme/api:1.0"], fail_on="critical",
+                      ignore=[{"id": "CVE-2024-0001", "reason": "not reachable"}], **CONNECTION)
+    assert answer["gate"]["passed"] is True
+
+
+def test_scan_lookup_without_terms_takes_the_target_options(monkeypatch):
+    Vendor(monkeypatch, harborguard)
+    answers = lookup(scan_lookup, SCAN_FRAGMENTS, [], image="ghcr.io/acme/api:1.0", **CONNECTION)
+    assert [a["scan"]["id"] for a in answers] == ["scn-old"]
+
+
+@pytest.mark.parametrize("terms, keywords, message", [
+    (["x:1"], {"colour": "red"}, "scanops.security.scan: unsupported option colour"),
+    ([{"image": "x:1", "force": True}], {}, "a target given as a dictionary takes repository, branch, commit"),
+    ([42], {}, "each term is a target, a string or a dictionary"),
+    (["x:1"], {"fail_on": "fatal"}, "value of fail_on must be one of"),
+    (["x:1"], {"provider": None}, "missing required arguments: provider"),
+    (["x:1"], {"ignore": [{"id": "CVE-1"}]}, "missing required arguments: reason found in ignore"),
+])
+def test_scan_lookup_refuses_bad_input_before_any_request(monkeypatch, terms, keywords, message):
+    vendor = Vendor(monkeypatch, harborguard)
+    options = connection(**keywords)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(scan_lookup, SCAN_FRAGMENTS, terms, **options)
+    assert message in str(caught.value)
+    assert KEY not in str(caught.value)
+    assert vendor.requests == []
+
+
+def test_scan_lookup_errors_name_the_step_and_the_vendor_answer(monkeypatch):
+    def failing(requests):
+        def handler(request):
+            requests.append(request.url.path)
+            return httpx.Response(403, json={"error": {"code": "FORBIDDEN", "message": "Role viewer may not list scans"}})
+        return handler
+
+    Vendor(monkeypatch, failing)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(scan_lookup, SCAN_FRAGMENTS, ["ghcr.io/acme/api:1.0"], **CONNECTION)
+    assert str(caught.value) == ("scanops.security.scan: List scans of image ghcr.io/acme/api:1.0: Role viewer may not list "
+                                 "scans (HTTP 403 FORBIDDEN)")
+
+
+def test_findings_lookup_selects_and_flattens(monkeypatch):
+    vendor = Vendor(monkeypatch, harborguard)
+    found = lookup(findings_lookup, FINDINGS_FRAGMENTS, ["ghcr.io/acme/api:1.0", "ghcr.io/acme/web:2.0"],
+                   severity=["critical"], status=["open"], **CONNECTION)
+    # Two terms, one list; the vendor filters by image, the status filter is applied here too.
+    assert [f["id"] for f in found] == ["v1", "v1"]
+    assert "raw" not in found[0]
+    images = [params.get("image") for _method, path, params in vendor.requests if path == "/api/vulnerabilities"]
+    assert images == ["ghcr.io/acme/api:1.0", "ghcr.io/acme/web:2.0"]
+
+
+def test_findings_lookup_limit_and_agilesec(monkeypatch):
+    Vendor(monkeypatch, harborguard)
+    assert len(lookup(findings_lookup, FINDINGS_FRAGMENTS, ["ghcr.io/acme/api:1.0"], limit=2, **CONNECTION)) == 2
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(findings_lookup, FINDINGS_FRAGMENTS, ["sensor"], **connection(provider="agilesec"))
+    assert "agilesec: the Keyfactor AgileSec scan API has no findings endpoint" in str(caught.value)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(findings_lookup, FINDINGS_FRAGMENTS, [{"integration_id": "x"}], **CONNECTION)
+    assert "integration_id: only Penaxtra findings belong to an integration" in str(caught.value)
+
+
+def cloudgeni(requests):
+    scans = [{"id": "scan_run", "status": "running", "createdAt": "2024-05-03T00:00:00Z"},
+             {"id": "scan_failed", "status": "failed", "createdAt": "2024-05-02T00:00:00Z"},
+             {"id": "scan_done", "status": "completed", "createdAt": "2024-05-01T00:00:00Z"}]
+
+    def handler(request):
+        requests.append(request.url.path)
+        path = request.url.path
+        if path.endswith("/repositories"):
+            return httpx.Response(200, json={"data": [{"id": "repo_1", "name": "infra", "fullName": "acme/infra"}],
+                                             "pagination": {"total": 1}})
+        if path.endswith("/repo_1"):
+            return httpx.Response(200, json={"id": "repo_1"})
+        if path.endswith("/scans"):
+            return httpx.Response(200, json={"data": scans, "pagination": {"total": 3}})
+        return httpx.Response(200, json={"data": [{"id": "f1", "severity": "high", "status": "open"}],
+                                         "pagination": {"total": 1}})
+    return handler
+
+
+def test_findings_lookup_reads_a_cloudgeni_repositorys_newest_completed_scan(monkeypatch):
+    vendor = Vendor(monkeypatch, cloudgeni)
+    found = lookup(findings_lookup, FINDINGS_FRAGMENTS, ["acme/infra"],
+                   **connection(provider="cloudgeni", organization="org_1"))
+    assert [f["id"] for f in found] == ["f1"]
+    assert vendor.requests[-1] == "/organizations/org_1/repositories/repo_1/scans/scan_done/findings"
