@@ -61,6 +61,20 @@ options:
       - Without O(platforms), the source lists the one platform of O(provider).
     type: list
     elements: dict
+  targets:
+    description:
+      - C(targets) of every entry of O(platforms) that sets none (a source with one platform sets it here).
+    type: list
+    elements: str
+  scan_type:
+    description:
+      - C(scan_type) of every entry of O(platforms) that sets none.
+    type: str
+    choices: [static, full, secrets_scan, semgrep_scan, deep_ai_scan, sbom_scan]
+  branch:
+    description:
+      - C(branch) of every entry of O(platforms) that sets none.
+    type: str
   concurrency:
     description:
       - How many per-target requests are in flight at a time, per platform (1 to 32).
@@ -209,7 +223,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        unknown = sorted(set(config or {}) - set(self._options))
+        if unknown:
+            # The config manager would drop them silently; a typo must not shrink the inventory unnoticed.
+            raise AnsibleParserError("%s: %s: unknown option %s (options: %s)"
+                                     % (self.NAME, path, ", ".join(unknown), ", ".join(sorted(self._options))))
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         update_cache = self.get_option("cache") and not cache

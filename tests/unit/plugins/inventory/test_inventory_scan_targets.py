@@ -117,10 +117,12 @@ def build(options, cache=None):
     """A plugin whose options are the documented defaults under ``options``; its inventory is empty."""
     plugin = scan_targets.InventoryModule()
     values = documented_defaults()
-    values.update(options)
+    # Like the config manager: documented options only (the file's other keys stay in what _read_config_data answers).
+    values.update((name, value) for name, value in options.items() if name in values)
     plugin._options = values  # pylint: disable=protected-access
     plugin._load_name = "scanops.security.scan_targets"  # pylint: disable=protected-access
-    plugin._read_config_data = lambda path: None  # pylint: disable=protected-access
+    # What the file holds: the options the test sets (the config manager reads the rest from the documentation).
+    plugin._read_config_data = lambda path: dict(options)  # pylint: disable=protected-access
     plugin._cache = cache if cache is not None else Cache()  # pylint: disable=protected-access
     return plugin
 
@@ -276,6 +278,7 @@ def test_a_source_without_platforms_lists_its_provider(lister):
     ({"platforms": ["harborguard"]}, "platforms[0] must be a dictionary"),
     ({"platforms": []}, "platforms must list at least one platform"),
     ({"provider": "harborguard", "stale_after": "soon"}, "stale_after: expected seconds or a duration"),
+    ({"provider": "harborguard", "stale_afer": "1d"}, "unknown option stale_afer"),
 ])
 def test_bad_options_are_named(lister, options, message):
     with pytest.raises(AnsibleParserError) as caught:
@@ -308,3 +311,8 @@ def test_two_targets_with_one_host_name_keep_the_first(lister, monkeypatch):
     _plugin, inventory = parse(HARBORGUARD)
     assert list(inventory.hosts) == ["harborguard/ghcr.io/acme/api_1.0"]
     assert inventory.get_host("harborguard/ghcr.io/acme/api_1.0").get_vars()["scanops_image"] == "ghcr.io/acme/api:1.0"
+
+
+def test_top_level_targets_serve_a_one_platform_source(lister):
+    parse({"provider": "harborguard", "targets": ["ghcr.io/acme/api:9"], "scan_type": None})
+    assert lister.calls[0][1]["targets"] == ["ghcr.io/acme/api:9"]
