@@ -99,12 +99,12 @@ def platforms(emulator_url, admin):
     """The default seed (docs/emulator.md) with a second AgileSec sensor and one run of the seeded one, finished."""
     admin.reset()
     added = admin.seed("agilesec", "sensor", sensorName="web-git", sensorType="GIT Sensor", labels=[{"team": "web"}])
-    sensors = dict((sensor["sensorName"], sensor) for sensor in httpx.get(
-        emulator_url + "/agilesec/v3/sensors", headers={"isg-api-token": DEMO_API_KEYS["agilesec"],
-                                                         "content-type": "application/json"}, timeout=10).json()["data"])
+    headers = {"isg-api-token": DEMO_API_KEYS["agilesec"], "content-type": "application/json"}
+    listed = httpx.get(emulator_url + "/agilesec/v3/sensors", headers=headers, timeout=10).json()["data"]
+    sensors = dict((sensor["sensorName"], sensor) for sensor in listed)
     assert sensors["web-git"]["sensorId"] == added["sensorId"]
     answer = httpx.post(emulator_url + "/agilesec/v3/scan/execute", json={"sensorId": sensors["payments-git"]["sensorId"]},
-                        headers={"isg-api-token": DEMO_API_KEYS["agilesec"], "content-type": "application/json"}, timeout=10)
+                        headers=headers, timeout=10)
     assert answer.status_code == 200, answer.text
     time.sleep(1.5)  # the test profile finishes a scan in half a second
     admin.clear_requests()
