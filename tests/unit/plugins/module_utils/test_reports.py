@@ -351,3 +351,52 @@ def test_write_replaces_existing_file_and_leaves_no_temp_on_failure(results, tmp
         reports.write_reports(results, markdown_path=str(path))
     assert os.listdir(str(tmp_path)) == ["report.md"]
     assert path.read_text().startswith("# Scan results")
+
+
+# Each provider's own severity words, through its adapter's normalizer, to the SARIF level and the
+# rule's default level: one case per (provider, vendor word).
+def _raw_finding(provider, word):
+    if provider == "cloudgeni":
+        return {"id": "f1", "checkId": "CKV_AWS_1", "title": "t", "severity": word, "status": "open",
+                "resource": {"type": "aws_s3_bucket", "name": "b", "file": "main.tf", "line": 3}}
+    if provider == "kolega":
+        return {"id": "f1", "check_id": "rule-1", "title": "t", "severity": word, "status": "open", "file_path": "app.py", "line": 3}
+    if provider == "agilesec":
+        return {"_id": "f1", "_source": {"severity": word, "observation": {"file": "a.pem"}, "crypto": {"algorithm": "RSA-1024"}}}
+    if provider == "harborguard":
+        return {"id": "f1", "cveId": "CVE-2024-0001", "severity": word, "package": "openssl", "version": "1", "triage": {"status": "OPEN"}}
+    return {"id": "f1", "scan_id": "s1", "title": "t", "severity": word, "status": "open"}
+
+
+SARIF_LEVEL_CASES = [
+    ("cloudgeni", "critical", "error"), ("cloudgeni", "high", "error"), ("cloudgeni", "medium", "warning"),
+    ("cloudgeni", "low", "note"), ("cloudgeni", "info", "note"),
+    ("kolega", "critical", "error"), ("kolega", "high", "error"), ("kolega", "medium", "warning"), ("kolega", "low", "note"),
+    ("kolega", "none", "note"),
+    ("agilesec", "critical", "error"), ("agilesec", "high", "error"), ("agilesec", "medium", "warning"),
+    ("agilesec", "low", "note"), ("agilesec", "informational", "note"),
+    ("harborguard", "CRITICAL", "error"), ("harborguard", "HIGH", "error"), ("harborguard", "MEDIUM", "warning"),
+    ("harborguard", "LOW", "note"), ("harborguard", "NEGLIGIBLE", "note"),
+    ("penaxtra", "critical", "error"), ("penaxtra", "high", "error"), ("penaxtra", "medium", "warning"),
+    ("penaxtra", "low", "note"), ("penaxtra", "info", "note"),
+]
+
+
+@pytest.mark.parametrize("provider,word,level", SARIF_LEVEL_CASES, ids=["%s-%s" % case[:2] for case in SARIF_LEVEL_CASES])
+def test_sarif_level_per_provider_and_vendor_severity(make_adapter, scans, schema, provider, word, level):
+    adapter, _recorder = make_adapter(provider, [])
+    finding = adapter.normalize_finding(_raw_finding(provider, word))
+    scan, dummy = scans[provider]
+    document = reports.sarif_document([{"scan": scan, "findings": [finding], "gate": None}])
+    validate(document, schema)
+    run = document["runs"][0]
+    assert [item["level"] for item in run["results"]] == [level]
+    assert run["tool"]["driver"]["rules"][run["results"][0]["ruleIndex"]]["defaultConfiguration"]["level"] == level
+
+
+def test_sarif_level_cases_cover_every_provider_and_severity():
+    from ansible_collections.scanops.security.plugins.module_utils.vocabulary import SEVERITIES  # pylint: disable=import-outside-toplevel
+    for provider in PROVIDERS:
+        levels = [level for name, _word, level in SARIF_LEVEL_CASES if name == provider]
+        assert len(levels) == len(SEVERITIES), provider
+        assert levels == [reports.SARIF_LEVELS[severity] for severity in SEVERITIES], provider

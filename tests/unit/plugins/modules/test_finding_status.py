@@ -59,6 +59,24 @@ def test_check_mode_writes_nothing_and_diff_shows_each_finding(run):
     assert [i["status"] for i in vendor.items[:3]] == ["open", "open", "open"]
 
 
+def test_check_mode_on_harborguard_predicts_the_real_run_and_writes_nothing(run):
+    # A second provider for check mode, with the triage fields: PUT instead of PATCH, note and assignee compared.
+    vendor = FakeHarborGuard(harbor_items(6))
+    vendor.items[3]["triage"] = {"status": "WONT_FIX", "note": "accepted", "assignee": "team"}
+    args = dict(provider="harborguard", package=["openssl"], status="ignored", note="accepted", assignee="team", _ansible_diff=True)
+    checked = run(vendor, dict(args, _ansible_check_mode=True))
+    assert checked["changed"] is True and writes(vendor) == 0
+    assert checked["api_calls"].get("PUT", 0) == 0
+    assert checked["counts"] == {"matched": 2, "changed": 1, "unchanged": 1, "failed": 0}
+    assert checked["diff"] == {"before": {"v0": {"status": "open", "note": None, "assignee": None}},
+                               "after": {"v0": {"status": "ignored", "note": "accepted", "assignee": "team"}}}
+    real = run(vendor, args)
+    assert (real["changed"], real["counts"], real["diff"]) == (checked["changed"], checked["counts"], checked["diff"])
+    assert [w[1] for w in vendor.writes] == ["v0"]
+    rechecked = run(vendor, dict(args, _ansible_check_mode=True))
+    assert rechecked["changed"] is False and writes(vendor) == 1
+
+
 def test_partial_failure_fails_with_exact_lists_and_the_rerun_converges(run):
     vendor = FakeKolega(kolega_items(30))
     vendor.fail = {"fnd_0004": 503}
