@@ -278,9 +278,12 @@ class Outcome:
 # it did nothing (429). Everything else may end in a clean failure instead.
 
 # Every fault that can duplicate a create or break a read, as (fault kind, where it is injected).
+# acted_5xx and drop_after let the server act first: a client that sends the create again
+# (a retry, or a look for the lost object that finds nothing) makes a second one.
 CREATE_AND_READ_FAULTS = [
     ("drop_before", "create"),
     ("drop_after", "create"),
+    ("acted_5xx", "create"),
     ("timeout", "create"),
     ("5xx_burst", "create"),
     ("rate_limit", "create"),
@@ -313,6 +316,9 @@ def fault_specs(kind, vendor, method, path, count=None):
         return [dict(base, kind="rate_limit", retry_after=1, count=count or 2)]
     if kind == "5xx_burst":
         return [dict(base, kind="error", status=502, count=1), dict(base, kind="error", status=503, count=count or 2)]
+    if kind == "acted_5xx":
+        # The server acts on the request, then a 502 arrives in place of its answer.
+        return [dict(base, kind="error_after", status=502, count=count or 1)]
     if kind == "drop_before":
         return [dict(base, kind="drop_before", count=count or 1)]
     if kind == "drop_after":
@@ -412,7 +418,8 @@ class FaultRunner:
             # The log holds absolute paths (/agilesec/v3/...): match the vendor-relative glob as a suffix.
             logged = self.emulator.requests(vendor=provider, method=method, path=path if path.startswith("*") else "*" + path,
                                             since_id=since)["items"]
-            outcome.creates = sum(1 for item in logged if item.get("status") is not None and 200 <= int(item["status"]) < 300)
+            # A fault that let the server act (acted_5xx) logs the 5xx it sent and, as acted_status, what the server did.
+            outcome.creates = sum(1 for item in logged if acted_ok(item))
             if max_creates is not None and outcome.creates > max_creates:
                 outcome.problems.append("duplicate: the server acted on %d create requests (%s %s), at most %d allowed"
                                         % (outcome.creates, method, path, max_creates))
@@ -429,6 +436,12 @@ class FaultRunner:
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(providers)) as pool:
             futures = {provider: pool.submit(function, provider) for provider in providers}
             return {provider: future.result() for provider, future in futures.items()}
+
+
+def acted_ok(item):
+    """True when the server acted on a logged request with success, whatever the client got."""
+    status = item.get("acted_status") or item.get("status")
+    return status is not None and 200 <= int(status) < 300
 
 
 def record(outcome):

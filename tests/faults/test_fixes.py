@@ -19,9 +19,10 @@ PULL_REQUESTS = ("POST", "*/pull-requests")
 WHERE = {"create": CREATE, "pull_requests": PULL_REQUESTS}
 # A timed-out create is not among them: the emulator never acts on a request whose client gave up
 # (it reads the body after the delay), so the case would only repeat the 5xx one.
-FAULTS = [("drop_after", "create"), ("5xx_burst", "create"), ("drop_after", "pull_requests"), ("5xx_burst", "pull_requests")]
-# A drop after the server acted is absorbed by looking; the others may end in a clean failure.
-ABSORBED = {("drop_after", "create"), ("drop_after", "pull_requests")}
+FAULTS = [("drop_after", "create"), ("5xx_burst", "create"), ("acted_5xx", "create"),
+          ("drop_after", "pull_requests"), ("5xx_burst", "pull_requests"), ("acted_5xx", "pull_requests")]
+# A drop or a 5xx after the server acted is absorbed by looking; the others may end in a clean failure.
+ABSORBED = {("drop_after", "create"), ("drop_after", "pull_requests"), ("acted_5xx", "create"), ("acted_5xx", "pull_requests")}
 FIX = {"repository": "web-frontend", "severity": ["critical"], "state": "pull_request", "source_repo": "acme/web",
        "title": "Remove committed secrets", "instructions": "Read the secrets from the environment.",
        "wait_sleep": 0.2, "wait_timeout": 30}

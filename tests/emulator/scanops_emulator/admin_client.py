@@ -82,7 +82,7 @@ class AdminClient:
     # -------------------------------------------------------------- faults
     def add_fault(self, kind, vendor="*", method="*", path="*", probability=1.0, count=None, status=None, latency_ms=None,
                   retry_after=None):
-        """kind: latency | error | rate_limit | drop_before | drop_after | malformed_json."""
+        """kind: latency | error | error_after | rate_limit | drop_before | drop_after | malformed_json."""
         spec = {"kind": kind, "vendor": vendor, "method": method, "path": path, "probability": probability, "count": count}
         for key, value in (("status", status), ("latency_ms", latency_ms), ("retry_after", retry_after)):
             if value is not None:

@@ -19,7 +19,7 @@ from starlette.routing import Match
 from . import ADMIN_PREFIX, VENDOR_PREFIXES
 from .common import iso_millis
 
-FAULT_KINDS = ("latency", "error", "rate_limit", "drop_before", "drop_after", "malformed_json")
+FAULT_KINDS = ("latency", "error", "error_after", "rate_limit", "drop_before", "drop_after", "malformed_json")
 ERROR_STATUSES = (500, 502, 503, 504)
 
 _PREFIX_ITEMS = tuple((prefix + "/", vendor) for vendor, prefix in VENDOR_PREFIXES.items())
@@ -125,13 +125,13 @@ class FaultRegistry:
             "kind": kind,
             "probability": float(spec.get("probability", 1.0)),
             "count": spec.get("count"),
-            "status": int(spec.get("status", 503 if kind == "error" else 429 if kind == "rate_limit" else 200)),
+            "status": int(spec.get("status", 503 if kind in ("error", "error_after") else 429 if kind == "rate_limit" else 200)),
             "latency_ms": int(spec.get("latency_ms", 0)),
             "retry_after": int(spec.get("retry_after", 1)),
             "fired": 0,
         }
-        if kind == "error" and fault["status"] not in ERROR_STATUSES:
-            raise ValueError("error faults use status 500, 502, 503 or 504")
+        if kind in ("error", "error_after") and fault["status"] not in ERROR_STATUSES:
+            raise ValueError("error and error_after faults use status 500, 502, 503 or 504")
         if kind == "latency" and fault["latency_ms"] <= 0:
             raise ValueError("latency faults need latency_ms > 0")
         if not 0.0 <= fault["probability"] <= 1.0:
@@ -208,6 +208,8 @@ class EmulatorMiddleware:
         vendor = vendor_of(path)
         started = time.perf_counter()
         status = [None]
+        # What the application answered when a fault let the request act and then spoiled the answer.
+        acted = [None]
         fault = None
         route = route_template(self.routes, scope) if vendor else None
         if vendor and vendor != "admin" and emulator.faults:
@@ -228,6 +230,14 @@ class EmulatorMiddleware:
             code = fault["status"] if kind == "error" else 429
             body, headers = vendor_error(vendor, code, method, path, fault["retry_after"])
             await self._answer(recording_send, code, body, headers)
+        elif kind == "error_after":
+            # The request takes full effect (a scan is created), then the client gets the vendor's 5xx
+            # instead of the answer, as from a gateway that timed out on a backend that finished.
+            capture = _Capture()
+            await self.app(scope, receive, capture)
+            acted[0] = capture.status
+            body, headers = vendor_error(vendor, fault["status"], method, path, fault["retry_after"])
+            await self._answer(recording_send, fault["status"], body, headers)
         elif kind == "drop_before":
             # Read the request first: closing with unread bytes makes the kernel answer with a RST
             # instead of a FIN, and clients would see a reset rather than a silent close.
@@ -239,12 +249,13 @@ class EmulatorMiddleware:
         elif kind == "drop_after":
             capture = _Capture()
             await self.app(scope, receive, capture)
-            status[0] = capture.status
+            status[0] = acted[0] = capture.status
             if not abort_connection(send):
                 raise RuntimeError("emulator fault: connection drop requested")
         elif kind == "malformed_json":
             capture = _Capture()
             await self.app(scope, receive, capture)
+            acted[0] = capture.status
             body = bytes(capture.body)
             broken = body[:max(1, len(body) // 2)] if len(body) > 2 else b'{"'
             headers = [(name, value) for name, value in capture.headers if name.lower() != b"content-length"]
@@ -263,6 +274,8 @@ class EmulatorMiddleware:
             "route": route or path,
             "query": query,
             "status": status[0],
+            # The status the application itself answered, under a fault that let it act (else null).
+            "acted_status": acted[0],
             "fault": kind,
             "duration_ms": round((time.perf_counter() - started) * 1000.0, 3),
         })

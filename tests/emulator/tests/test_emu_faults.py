@@ -34,6 +34,27 @@ def test_drop_after_the_server_acted_leaves_exactly_one_scan(emulator_url, http,
     assert logged[0]["status"] == 201
 
 
+def test_error_after_the_server_acted_answers_5xx_and_leaves_exactly_one_scan(http, admin):
+    admin.add_fault("error_after", vendor="cloudgeni", method="POST", path="*/repositories/*/scans", status=502, count=1)
+    answer = http.post(SCANS, json={"branch": "main"}, headers=CLOUDGENI)
+    assert answer.status_code == 502
+    assert answer.json() == {"error": "bad_gateway", "message": "Bad gateway", "details": {}}
+    # The scan was created all the same: a blind retry would be refused (409) or duplicate it.
+    assert scan_total(http) == 1
+    logged = admin.requests(vendor="cloudgeni", method="POST")["items"]
+    assert [(entry["fault"], entry["status"], entry["acted_status"]) for entry in logged] == [("error_after", 502, 201)]
+
+
+def test_error_after_uses_each_vendors_body_and_only_5xx(http, admin):
+    admin.add_fault("error_after", vendor="penaxtra", method="POST", path="*/cloud-posture-runs", status=502, count=1)
+    answer = http.post(PX + "/cloud-posture-runs", json={"integration_id": PENAXTRA_AWS}, headers=PENAXTRA)
+    assert answer.status_code == 502 and answer.json() == {"error": "enqueue_failed"}
+    runs = http.get(PX + "/cloud-posture-runs", headers=PENAXTRA).json()["data"]
+    assert any(run["integration_id"] == PENAXTRA_AWS and run["trigger"] == "manual" for run in runs)
+    refused = http.post("/_emulator/faults", json={"kind": "error_after", "status": 429})
+    assert refused.status_code == 400 and "500, 502, 503 or 504" in refused.text
+
+
 def test_drop_before_the_server_acted_changes_nothing(emulator_url, http, admin):
     admin.add_fault("drop_before", vendor="cloudgeni", method="POST", path="/api/v1/organizations/*/repositories/*/scans", count=1)
     with httpx.Client(base_url=emulator_url, timeout=5.0) as client:
