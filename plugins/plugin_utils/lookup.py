@@ -8,7 +8,6 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.six import string_types
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
@@ -49,7 +48,7 @@ class ScanopsLookup(LookupBase):
     def _term_options(self, term, provider):
         if term is None:
             return {}
-        if isinstance(term, string_types):
+        if isinstance(term, str):
             return {TARGET_OPTION[provider]: term}
         if isinstance(term, dict):
             unknown = sorted(key for key in term if key not in self.TERM_KEYS)
