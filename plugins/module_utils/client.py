@@ -20,6 +20,7 @@ import math
 import os
 import random
 import ssl
+import sys
 import threading
 import time
 
@@ -34,8 +35,30 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
 )
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit
 
+
+def _import_httpx():
+    """httpx, imported without its command-line client.
+
+    ``import httpx`` also imports ``httpx._main`` (the ``httpx`` command, with click, rich and
+    pygments) whenever those are installed: about a third of httpx's import time, paid by every
+    module run, for code a module never calls. Mapping that name to None in ``sys.modules`` makes
+    httpx take its own fallback for a missing CLI; the entry is removed again right after, so a
+    later ``import httpx._main`` works as usual.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        import httpx as loaded  # pylint: disable=import-outside-toplevel
+        return loaded
+    sys.modules["httpx._main"] = None
+    try:
+        import httpx as loaded  # pylint: disable=import-outside-toplevel
+    finally:
+        if sys.modules.get("httpx._main", True) is None:
+            del sys.modules["httpx._main"]
+    return loaded
+
+
 try:
-    import httpx
+    httpx = _import_httpx()
     HAS_HTTPX = True
     HTTPX_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
@@ -433,14 +456,58 @@ def _is_dir(path):
     return os.path.isdir(path)
 
 
-def _default_trust_context():
-    """The trust store httpx would use: SSL_CERT_FILE/SSL_CERT_DIR, else certifi, else the system's."""
+class _DeferredTrustContext(ssl.SSLContext):
+    """A client TLS context that reads its trust store just before its first handshake.
+
+    Reading the CA bundle takes tens of milliseconds, spent in every module run; a run against a
+    plain ``http://`` API (or one that fails before any request) never needs it. Hostname checks
+    and certificate verification are on from the start (``PROTOCOL_TLS_CLIENT``'s defaults), so
+    until the bundle is read the context trusts nothing: it can only fail closed.
+    """
+
+    def defer_trust(self, load_trust):
+        """Call ``load_trust(self)`` once, before the first socket or BIO is wrapped."""
+        self._load_trust = load_trust  # pylint: disable=attribute-defined-outside-init
+        self._trust_lock = threading.Lock()  # pylint: disable=attribute-defined-outside-init
+
+    def _ensure_trust(self):
+        with self._trust_lock:
+            if self._load_trust is not None:
+                self._load_trust(self)
+                self._load_trust = None  # pylint: disable=attribute-defined-outside-init
+
+    def wrap_socket(self, *args, **kwargs):  # pylint: disable=arguments-differ,signature-differs
+        self._ensure_trust()
+        return super(_DeferredTrustContext, self).wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args, **kwargs):  # pylint: disable=arguments-differ,signature-differs
+        self._ensure_trust()
+        return super(_DeferredTrustContext, self).wrap_bio(*args, **kwargs)
+
+
+def _load_default_trust(context):
+    """Load the trust store httpx would use: SSL_CERT_FILE/SSL_CERT_DIR, else certifi, else the system's."""
     cafile = os.environ.get("SSL_CERT_FILE")
     capath = os.environ.get("SSL_CERT_DIR")
     if cafile or capath:
-        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+        context.load_verify_locations(cafile=cafile or None, capath=capath or None)
+        return
     try:
         import certifi  # pylint: disable=import-outside-toplevel
     except ImportError:
-        return ssl.create_default_context()
-    return ssl.create_default_context(cafile=certifi.where())
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+        return
+    context.load_verify_locations(cafile=certifi.where())
+
+
+def _default_trust_context():
+    """A verifying client context on the default trust store, read at the first handshake (see _DeferredTrustContext).
+
+    Set up as ``ssl.create_default_context()`` sets up a client context: verification and
+    hostname checks on (the protocol's defaults), and on Python 3.13+ its strict X.509 flags.
+    """
+    context = _DeferredTrustContext(ssl.PROTOCOL_TLS_CLIENT)
+    if sys.version_info >= (3, 13):
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN | ssl.VERIFY_X509_STRICT
+    context.defer_trust(_load_default_trust)
+    return context

@@ -28,14 +28,21 @@ from ansible_collections.scanops.security.plugins.module_utils.callbacks import 
 from ansible_collections.scanops.security.plugins.module_utils.common import module_adapter
 from ansible_collections.scanops.security.plugins.module_utils.errors import REDACTED, ScanopsApiError, ScanopsError
 
-try:
-    import jsonschema
-    HAS_JSONSCHEMA = True
-    JSONSCHEMA_IMPORT_ERROR = None
-except ImportError as _exc:  # pragma: no cover - exercised by the sanity import test
-    jsonschema = None
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_IMPORT_ERROR = _exc
+
+def _load_jsonschema():
+    """jsonschema, imported the first time a config is checked (its import is a good part of a
+    module run, and scan_sensor_info, a removal or a task without config never need it).
+
+    Raises MissingLibrary (with the ImportError as its cause) when it is not installed.
+    """
+    try:
+        import jsonschema  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        error = MissingLibrary(missing_required_lib("jsonschema"))
+        error.import_error = exc
+        raise error
+    return jsonschema
+
 
 # Substrings (compared without case, "_" or "-") of sensorConfig keys whose values are secret.
 # The platform masks password, token, apiKey, secret and privateKey; we treat look-alikes
@@ -202,8 +209,7 @@ def validate_config(sensor_type, config, per_key=False):
                       % (sensor_type, ", ".join(sorted(sensor_schemas.SCHEMAS)))]
     if config is None:
         return canonical, []
-    if not HAS_JSONSCHEMA:
-        raise MissingLibrary(missing_required_lib("jsonschema"))
+    jsonschema = _load_jsonschema()
     schema = sensor_schemas.SCHEMAS[canonical]
     if per_key:
         schema = dict((key, value) for key, value in schema.items() if key not in _CROSS_FIELD_KEYWORDS)
@@ -538,8 +544,9 @@ def run_scan_sensor(module, **client_options):
     try:
         desired, warnings = validate_sensor_params(params)
     except MissingLibrary as err:
+        cause = getattr(err, "import_error", None) or err
         module.fail_json(msg=err.message, exception="".join(traceback.format_exception(
-            type(JSONSCHEMA_IMPORT_ERROR), JSONSCHEMA_IMPORT_ERROR, JSONSCHEMA_IMPORT_ERROR.__traceback__)), **progress)
+            type(cause), cause, cause.__traceback__)), **progress)
     except InputError as err:
         module.fail_json(msg=err.message, changed=False, **progress)
     for warning in warnings:
