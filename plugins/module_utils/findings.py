@@ -30,6 +30,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsError,
     VocabularyError,
 )
+from ansible_collections.scanops.security.plugins.module_utils.jsonlines import JsonLinesWriter, check_destination
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import FINDINGS_CAP as PENAXTRA_FINDINGS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import COMPLETED, SEVERITIES
@@ -41,6 +42,9 @@ DEFAULT_CONCURRENCY = 8
 DIFF_DETAIL_LIMIT = 50
 
 FILTER_OPTIONS = ("severity", "status", "rule_id", "cve", "package", "path", "ids")
+# The normalized fields of a finding (adapters' normalize_finding) that finding_info's ``fields`` can pick;
+# ``id`` is always kept and ``raw`` goes by ``include_raw``.
+FINDING_FIELDS = ("provider", "rule_id", "title", "severity", "status", "vendor_status", "location", "first_seen")
 _CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 
 
@@ -454,11 +458,21 @@ def select_findings(source, selection, limit=None):
     With ``ids`` no other filter goes to the server, so an id missing from the result is really
     missing from the scope (and not just filtered out).
     """
+    missing = []
+    found = list(iter_selected_findings(source, selection, limit=limit, missing=missing))
+    return found, missing
+
+
+def iter_selected_findings(source, selection, limit=None, missing=None):
+    """``select_findings`` one finding at a time, so a caller can pass each on without holding them all.
+
+    ``missing`` (a list) receives the ids asked for but not found once the walk is over.
+    """
     adapter = source.adapter
     server_selection = Selection(ids=selection.ids) if selection.ids else selection
-    found = []
     seen = set()
     listed = 0
+    selected = 0
     for raw in source.iter_raw(server_selection):
         listed += 1
         if not isinstance(raw, dict) or not source.in_scope(raw):
@@ -469,15 +483,16 @@ def select_findings(source, selection, limit=None):
             continue  # a finding can move between pages while we walk them
         seen.add(key)
         if selection.matches(source, finding):
-            found.append(finding)
-            if limit is not None and len(found) >= limit:
-                return found, []
-    missing = [i for i in selection.ids if i not in seen] if selection.ids else []
+            selected += 1
+            yield finding
+            if limit is not None and selected >= limit:
+                return
+    not_found = [i for i in selection.ids if i not in seen] if selection.ids else []
     if source.LIST_CAP is not None and listed >= source.LIST_CAP:
-        if missing:
+        if not_found:
             # Older than the capped list: read them one by one.
             still_missing = []
-            for finding_id in missing:
+            for finding_id in not_found:
                 try:
                     raw = source.fetch_one(finding_id)
                 except ScanopsApiError as err:
@@ -490,13 +505,14 @@ def select_findings(source, selection, limit=None):
                     continue
                 finding = adapter.normalize_finding(raw)
                 if selection.matches(source, finding):
-                    found.append(finding)
-            missing = still_missing
+                    yield finding
+            not_found = still_missing
         elif not selection.ids:
             # With ids, every id the list did not reach was read by itself above: nothing was left out.
             source.warnings.append("%s lists only its %d newest findings; older findings were not considered (select them by ids)"
                                    % (source.name, source.LIST_CAP))
-    return found, missing
+    if missing is not None:
+        missing.extend(not_found)
 
 
 def finding_source(adapter, params, status_filter_option):
@@ -507,26 +523,81 @@ def finding_source(adapter, params, status_filter_option):
     return source, selection
 
 
+def finding_output_spec():
+    """finding_info's options for large result sets: what each finding carries, and a file to write them to."""
+    return dict(
+        include_raw=dict(type="bool"),
+        fields=dict(type="list", elements="str", choices=list(FINDING_FIELDS)),
+        output_file=dict(type="path"),
+    )
+
+
+def finding_shaper(fields=None, include_raw=None):
+    """A function that cuts a normalized finding down to ``id``, the ``fields`` asked for and ``raw`` when wanted.
+
+    ``include_raw`` unset means: the vendor body comes along unless ``fields`` picks the fields.
+    """
+    if include_raw is None:
+        include_raw = fields is None
+    if fields is None:
+        if include_raw:
+            return lambda finding: finding
+        return lambda finding: dict((key, value) for key, value in finding.items() if key != "raw")
+    keep = ["id"] + [name for name in FINDING_FIELDS if name in fields] + (["raw"] if include_raw else [])
+    return lambda finding: dict((key, finding.get(key)) for key in keep)
+
+
 def run_finding_info(module):
     """Entry point of finding_info."""
     params = module.params
     limit = params.get("limit")
     if limit is not None and limit < 1:
         module.fail_json(msg="limit must be 1 or more, got %d" % limit)
+    shape = finding_shaper(params.get("fields"), params.get("include_raw"))
+    output_file = params.get("output_file")
+    if output_file:
+        try:
+            check_destination(output_file, "output_file")
+        except ScanopsError as err:
+            module.fail_json(msg=err.message, api_calls={"total": 0, "retries": 0})
     with build_adapter(module) as adapter:
         try:
             source, selection = finding_source(adapter, params, "status")
         except ScanopsError as err:
             module.fail_json(msg=err.message, api_calls=adapter.client.stats)
+        missing = []
+        findings = []
+        writer = JsonLinesWriter(output_file, module.check_mode) if output_file else None
         try:
-            findings, missing = select_findings(source, selection, limit=limit)
+            # One finding at a time: with output_file each goes to the file as soon as it is read.
+            for finding in iter_selected_findings(source, selection, limit=limit, missing=missing):
+                if writer is not None:
+                    writer.write(shape(finding))
+                else:
+                    findings.append(shape(finding))
         except ScanopsError as err:
+            if writer is not None:
+                writer.discard()
+            # With output_file the file is left as it was: a half-listed scope is never written.
             fail_with_error(module, err, "List", source.describe_scope(), api_calls=adapter.client.stats)
+        except BaseException:
+            if writer is not None:
+                writer.discard()
+            raise
         for warning in source.warnings:
             module.warn(warning)
         if missing:
             module.warn("ids not found in %s: %s" % (source.describe_scope(), ", ".join(missing)))
-        module.exit_json(changed=False, findings=findings, count=len(findings), api_calls=adapter.client.stats)
+        changed = False
+        count = len(findings)
+        if writer is not None:
+            try:
+                changed = writer.commit(module)
+            except (IOError, OSError) as err:
+                writer.discard()
+                module.fail_json(msg="Write output_file %s: %s" % (output_file, err), api_calls=adapter.client.stats)
+            count = writer.count
+        module.exit_json(changed=changed, findings=findings, count=count, api_calls=adapter.client.stats)
 
 
 def _selection_options(params, status_filter_option):

@@ -16,7 +16,9 @@ description:
     scan batch (O(scan_id)); HarborGuard vulnerabilities, optionally of one image (O(image)) or scan (O(scan_id));
     Penaxtra findings, optionally of one scan (O(scan_id))."
   - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
-  - The module never changes anything.
+  - For large result sets, O(include_raw=false) leaves the vendor bodies out, O(fields) keeps only the normalized fields
+    named, and O(output_file) writes the findings to a JSON Lines file as they are read and returns only their number.
+  - The module never changes anything on the platform; with O(output_file) it writes that file.
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:
@@ -30,7 +32,7 @@ attributes:
     membership: [scanops.security.scanops]
   check_mode:
     support: full
-    details: The module only reads.
+    details: The module only reads; with O(output_file) it reports whether the file would change, without writing it.
   diff_mode:
     support: none
     details: The module only reads.
@@ -48,8 +50,35 @@ options:
     description:
       - Return at most this many findings; listing stops at the page that reaches it.
     type: int
+  include_raw:
+    description:
+      - Whether each finding carries the vendor's body in RV(findings[].raw).
+      - The vendor bodies are most of the result's size; leave them out when the normalized fields are enough.
+      - When not set, V(true) unless O(fields) is set.
+    type: bool
+  fields:
+    description:
+      - Only these normalized fields in each finding, besides RV(findings[].id), which is always there
+        (and RV(findings[].raw) with O(include_raw=true)).
+      - When not set, every normalized field.
+    type: list
+    elements: str
+    choices: [provider, rule_id, title, severity, status, vendor_status, location, first_seen]
+  output_file:
+    description:
+      - Write the findings to this file on the host the module runs on, as JSON Lines (one finding a line, keys
+        sorted), instead of returning them; RV(findings) is then empty and RV(count) says how many lines the file has.
+      - Each finding goes to the file as soon as its page is read, so the module holds one page at a time, however
+        many findings the scope has.
+      - The file is replaced only once every page is read, and only when its content changes (then C(changed=true));
+        a run that fails leaves the previous file as it was. In check mode nothing is written and C(changed) says
+        whether the file would be replaced.
+      - The directory must exist. O(include_raw) and O(fields) shape each line as they shape RV(findings).
+    type: path
 notes:
   - Ids in O(ids) that are not in the scope are reported in a warning.
+  - "Results of tens of thousands of findings: see C(docs/performance.md) (section 5) for the time and memory each of
+    O(include_raw), O(fields) and O(output_file) saves."
 seealso:
   - module: scanops.security.finding_status
 '''
@@ -77,6 +106,22 @@ EXAMPLES = r'''
     cve: [CVE-2023-38545]
   register: curl_overflow
 
+- name: Every finding of a large Kolega repository, without the vendor bodies, only what a report needs
+  scanops.security.finding_info:
+    provider: kolega
+    repository: payments-service
+    include_raw: false
+    fields: [severity, status, rule_id, location]
+  register: slim_findings
+
+- name: Every finding of the repository into a JSON Lines file on the controller; the result keeps only the count
+  scanops.security.finding_info:
+    provider: kolega
+    repository: payments-service
+    output_file: /tmp/payments-service-findings.jsonl
+  delegate_to: localhost
+  register: exported
+
 - name: Ten newest Penaxtra findings of a posture run
   scanops.security.finding_info:
     provider: penaxtra
@@ -88,6 +133,9 @@ RETURN = r'''
 findings:
   description:
     - The findings that passed every filter, in the vendor's order.
+    - Empty with O(output_file), where they are written instead.
+    - Each holds RV(findings[].id) and the fields O(fields) names (every field when it is not set); RV(findings[].raw)
+      as O(include_raw) says.
     - Not in a failed result, so a failed read never looks like an empty one.
   returned: success
   type: list
@@ -122,10 +170,11 @@ findings:
       description: When the vendor first saw the finding; null when the vendor does not say.
       type: str
     raw:
-      description: The vendor's finding body, unchanged.
+      description: The vendor's finding body, unchanged. Left out with O(include_raw=false), and when O(fields) is set
+        and O(include_raw) is not.
       type: dict
 count:
-  description: Number of findings returned.
+  description: Number of findings returned, or written to O(output_file).
   returned: success
   type: int
   sample: 42
@@ -191,7 +240,11 @@ error:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
-from ansible_collections.scanops.security.plugins.module_utils.findings import finding_selection_spec, run_finding_info
+from ansible_collections.scanops.security.plugins.module_utils.findings import (
+    finding_output_spec,
+    finding_selection_spec,
+    run_finding_info,
+)
 
 
 def main():
@@ -201,6 +254,7 @@ def main():
         status=dict(type="list", elements="str"),
         limit=dict(type="int"),
     )
+    argument_spec.update(finding_output_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_info(module)
 

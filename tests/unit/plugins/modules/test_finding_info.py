@@ -5,6 +5,8 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.scanops.security.plugins.modules import finding_info
@@ -57,3 +59,76 @@ def test_harborguard_cve_filter_and_unknown_status_error(run):
 def test_bad_limit_is_an_error(run):
     result = run(FakeKolega([]), dict(provider="kolega", repository=KOLEGA_REPO_1, limit=0))
     assert result["failed"] is True and result["msg"] == "limit must be 1 or more, got 0"
+
+
+# -- large result sets: include_raw, fields, output_file -------------------------------------------
+def test_include_raw_false_and_fields_shape_every_finding(run):
+    vendor = FakeKolega(kolega_items(120))
+    slim = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, include_raw=False))
+    assert slim["count"] == 120 and all("raw" not in f for f in slim["findings"])
+    assert set(slim["findings"][0]) == {"id", "provider", "rule_id", "title", "severity", "status", "vendor_status", "location",
+                                        "first_seen"}
+    picked = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, fields=["severity", "location"]))
+    assert picked["findings"][0] == {"id": "fnd_0000", "severity": "critical", "location": {"file": "src/f0.py", "line": 0}}
+    with_raw = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, fields=["severity"], include_raw=True, limit=1))
+    assert sorted(with_raw["findings"][0]) == ["id", "raw", "severity"] and with_raw["findings"][0]["raw"]["check_id"] == "rule-0"
+
+
+def test_unknown_field_is_refused_before_any_request(run):
+    vendor = FakeKolega(kolega_items(3))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, fields=["severity", "cvss"]))
+    assert result["failed"] is True and "fields" in result["msg"] and "cvss" in result["msg"]
+    assert vendor.gets == []
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_output_file_gets_one_line_per_finding_and_converges(run, tmp_path):
+    vendor = FakeKolega(kolega_items(250))
+    target = tmp_path / "findings.jsonl"
+    args = dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(target), fields=["severity", "status"])
+    first = run(vendor, args)
+    assert first["changed"] is True and first["count"] == 250 and first["findings"] == []
+    lines = read_lines(target)
+    assert len(lines) == 250 and lines[0] == {"id": "fnd_0000", "severity": "critical", "status": "open"}
+    assert [line["id"] for line in lines] == ["fnd_%04d" % n for n in range(250)]
+    again = run(vendor, args)
+    assert again["changed"] is False and again["count"] == 250
+    checked = run(vendor, dict(args, _ansible_check_mode=True))
+    assert checked["changed"] is False
+    # A finding changes on the platform: check mode says the file would change and leaves it alone; a real run replaces it.
+    vendor.items[0]["status"] = "resolved"
+    before = target.read_bytes()
+    checked = run(vendor, dict(args, _ansible_check_mode=True))
+    assert checked["changed"] is True and target.read_bytes() == before
+    replaced = run(vendor, args)
+    assert replaced["changed"] is True and read_lines(target)[0]["status"] == "resolved"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.jsonl"]  # no temporary file left
+
+
+def test_output_file_left_alone_when_listing_fails(run, tmp_path):
+    class FailingSecondPage(FakeKolega):
+        def get(self, request, params):
+            if "/findings" in request.url.path and int(params.get("skip", 0)) > 0:
+                return self.error(500)
+            return super(FailingSecondPage, self).get(request, params)
+
+    vendor = FailingSecondPage(kolega_items(250))
+    target = tmp_path / "findings.jsonl"
+    target.write_text("previous\n")
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(target), retries=0))
+    assert result["failed"] is True and "findings" not in result
+    assert target.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.jsonl"]
+
+
+def test_output_file_in_a_missing_directory_fails_before_any_request(run, tmp_path):
+    vendor = FakeKolega(kolega_items(3))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path / "nope" / "f.jsonl")))
+    assert result["failed"] is True and result["msg"].startswith("output_file: the directory ") and "does not exist" in result["msg"]
+    assert result["api_calls"]["total"] == 0 and vendor.gets == []
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path)))
+    assert result["failed"] is True and "is a directory" in result["msg"]
