@@ -12,8 +12,8 @@ import re
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEXT_SUFFIXES = (".md", ".rst", ".txt", ".py", ".yml", ".yaml", ".j2", ".sh", ".cfg", ".toml", ".ini", ".json", ".in")
-# Produced by the tests and the tools, not part of the repository.
-SKIPPED_DIRS = {".git", "__pycache__", ".pytest_cache", "output", "artifacts", "scanops-reports"}
+# Produced by the tests and the tools (caches, virtualenvs, builds, reports), not part of the repository.
+SKIPPED_DIRS = {"__pycache__", "output", "artifacts", "scanops-reports", "build"}
 # A root directory that only exists on one machine, at the start of a path (not inside a URL or a
 # relative path such as ../shared/vendor-docs).
 MACHINE_PATH = re.compile(r"(?<![\w.~$/-])/(?:work|home|root|Users)/[\w.-]+")
@@ -21,7 +21,7 @@ MACHINE_PATH = re.compile(r"(?<![\w.~$/-])/(?:work|home|root|Users)/[\w.-]+")
 
 def repository_files():
     for top, dirs, files in os.walk(ROOT):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".venv"))
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
         for name in sorted(files):
             if name.endswith(TEXT_SUFFIXES) or name in ("Makefile", "COPYING"):
                 yield os.path.join(top, name)
