@@ -10,6 +10,11 @@ Starts its own emulator (test profile, vendor rate limits off), then per provide
 * seeds ``--count`` findings in one scope (a Kolega scan of ``web-frontend``; a HarborGuard
   scan of an image) and sets all of them with one ``finding_status`` task, then runs the task
   again (converged);
+* seeds ``--count`` findings in a third scope and sets them by hand with raw httpx (one process,
+  one keep-alive client shared by ``--concurrency`` threads: list every page, write each finding
+  that differs), the floor; one bare ``uri`` task's run (ansible-playbook and one module process
+  starting) is added to it, since finding_status pays that too. Measured right before the
+  collection's first run, so both see the same load;
 * seeds ``--uri-count`` findings in a second scope and does the same work with uri: list every
   page, then one write per finding whose status differs (``loop`` + ``when``), then again.
 
@@ -117,6 +122,63 @@ def uri_play(provider, base, scope):
     ]}]
 
 
+# The floor: the same work by hand in one Python process, one keep-alive httpx client shared by as many threads as
+# finding_status uses: every page listed, then one write per finding whose status differs.
+RAW_TRIAGE = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import httpx
+provider, base, key, scope, concurrency = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+if provider == "kolega":
+    headers = {"Authorization": "Bearer " + key}
+    list_url, field = base + "/kolega/api/v1/repositories/%s/findings" % scope, "items"
+    pages = lambda n: {"limit": 200, "skip": n * 200}
+    differs = lambda item: item["status"] != "ignored"
+    write = lambda client, item: client.patch(list_url + "/" + item["id"], json={"status": "ignored"})
+else:
+    headers = {"X-API-Key": key}
+    list_url, field = base + "/harborguard/api/vulnerabilities", "data"
+    pages = lambda n: {"image": scope, "limit": 200, "page": n + 1}
+    differs = lambda item: item["triage"]["status"] != "WONT_FIX"
+    write = lambda client, item: client.put(base + "/harborguard/api/vulnerabilities/%s/triage" % item["id"], json={"status": "WONT_FIX"})
+limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+with httpx.Client(headers=headers, timeout=60, limits=limits) as client:
+    found, page = [], 0
+    while True:
+        items = client.get(list_url, params=pages(page)).raise_for_status().json()[field]
+        found.extend(items)
+        if len(items) < 200:
+            break
+        page += 1
+    todo = [item for item in found if differs(item)]
+    with ThreadPoolExecutor(concurrency) as pool:
+        for answer in pool.map(lambda item: write(client, item), todo):
+            answer.raise_for_status()
+print("%d findings, %d written" % (len(found), len(todo)))
+"""
+
+
+def uri_startup_play(provider, base):
+    """One bare uri GET: what starting ansible-playbook and one module process costs, added to the raw floor."""
+    if provider == "kolega":
+        url, headers = base + "/kolega/api/v1/repositories?limit=1", {"Authorization": "Bearer " + KOLEGA_KEY}
+    else:
+        url, headers = base + "/harborguard/api/vulnerabilities?limit=1", {"X-API-Key": HARBORGUARD_KEY}
+    return [{"hosts": "localhost", "gather_facts": False, "tasks": [{"name": "one GET", "ansible.builtin.uri": {"url": url, "headers": headers}}]}]
+
+
+def run_raw(provider, base, scope, concurrency):
+    key = KOLEGA_KEY if provider == "kolega" else HARBORGUARD_KEY
+    started = time.perf_counter()
+    completed = subprocess.run([sys.executable, "-c", RAW_TRIAGE, provider, base, key, scope, str(concurrency)],
+                               capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-3000:] + completed.stderr[-3000:])
+        raise RuntimeError("raw httpx triage on %s failed" % provider)
+    return elapsed
+
+
 def run_playbook(workdir, name, play):
     path = os.path.join(workdir, name + ".yml")
     with open(path, "w", encoding="utf-8") as handle:
@@ -144,13 +206,27 @@ def measured(admin, workdir, name, play, vendor):
 
 
 # -- main -----------------------------------------------------------------------------------------
+def measured_raw(admin, provider, base, scope, concurrency):
+    admin.clear_requests()
+    seconds = run_raw(provider, base, scope, concurrency)
+    log = admin.requests(vendor=provider)
+    reads = sum(n for key, n in log["counters"].items() if key.startswith("GET "))
+    return {"seconds": round(seconds, 2), "requests": log["total"], "reads": reads, "writes": log["total"] - reads}
+
+
 def bench_provider(provider, base, admin, workdir, args):
     if provider == "kolega":
         big = seed_kolega(base, admin, "web-frontend", args.count)
         small = seed_kolega(base, admin, "mobile-backend", args.uri_count)
+        floor_scope = seed_kolega(base, admin, "data-pipeline", args.count)
     else:
         big = seed_harborguard(base, admin, "ghcr.io/acme/bench:%d" % args.count, args.count)
         small = seed_harborguard(base, admin, "ghcr.io/acme/bench-uri:%d" % args.uri_count, args.uri_count)
+        floor_scope = seed_harborguard(base, admin, "ghcr.io/acme/bench-floor:%d" % args.count, args.count)
+    # The floor first, right before the collection's run: raw httpx doing the same listing and writes, plus
+    # one bare uri task (ansible-playbook and one module process starting), measured in this run.
+    raw = measured_raw(admin, provider, base, floor_scope, args.concurrency)
+    startup = measured(admin, workdir, provider + "-uri-startup", uri_startup_play(provider, base), provider)
     rows = {
         "collection": measured(admin, workdir, provider + "-collection", collection_play(provider, base, big, args.concurrency), provider),
         "collection_rerun": measured(admin, workdir, provider + "-collection-rerun",
@@ -158,6 +234,9 @@ def bench_provider(provider, base, admin, workdir, args):
         "uri": measured(admin, workdir, provider + "-uri", uri_play(provider, base, small), provider),
         "uri_rerun": measured(admin, workdir, provider + "-uri-rerun", uri_play(provider, base, small), provider),
     }
+    rows["raw_floor"] = dict(raw, findings=args.count, startup_seconds=startup["seconds"],
+                             seconds=round(raw["seconds"] + startup["seconds"], 2), raw_seconds=raw["seconds"])
+    rows["floor_ratio"] = round(rows["collection"]["seconds"] / rows["raw_floor"]["seconds"], 2)
     rows["collection"]["findings"] = rows["collection_rerun"]["findings"] = args.count
     rows["uri"]["findings"] = rows["uri_rerun"]["findings"] = args.uri_count
     # The uri loop costs one task execution per write: the re-run (same start-up and listing, no
@@ -171,7 +250,8 @@ def bench_provider(provider, base, admin, workdir, args):
 
 def markdown(results, args):
     lines = ["| provider | approach | findings | wall time (s) | requests | reads | writes |", "|---|---|---|---|---|---|---|"]
-    labels = (("collection", "finding_status, first run"), ("collection_rerun", "finding_status, converged re-run"),
+    labels = (("raw_floor", "**floor**: raw httpx, same listing and writes, + one bare uri task's start-up"),
+              ("collection", "finding_status, first run"), ("collection_rerun", "finding_status, converged re-run"),
               ("uri", "uri loop, first run"), ("uri_rerun", "uri loop, re-run"),
               ("uri_extrapolated", "uri loop, **extrapolated** from the run above"))
     for provider, rows in results.items():
@@ -179,6 +259,7 @@ def markdown(results, args):
             row = rows[key]
             lines.append("| %s | %s | %d | %s | %s | %s | %s |" % (
                 provider, label, row["findings"], row["seconds"], row.get("requests", "-"), row.get("reads", "-"), row.get("writes", "-")))
+        lines.append("| %s | finding_status first run / floor | | %sx | | | |" % (provider, rows["floor_ratio"]))
         lines.append("| %s | speed-up (uri extrapolated / finding_status) | | %sx | | | |" % (provider, rows["speedup"]))
     lines.append("")
     lines.append("concurrency %d, client-side pacing off on both sides, emulator test profile (vendor limits off)." % args.concurrency)

@@ -16,6 +16,9 @@ asyncio.Queue(1), as ansible-rulebook's engine does:
   the receiver answers 503 + Retry-After and the simulator retries until accepted: the 503s are
   counted, lost and duplicated must stay 0.
 
+Floor: the same simulator against a bare aiohttp receiver that reads each body and answers 202
+(no signature check, no de-duplication, no queue), right before the sustained phase.
+
 Pollers (finding_events on Kolega, scan_events on HarborGuard) against the emulator while the
 emulator produces events: each source runs in a process that is killed with SIGKILL at random
 moments and restarted on the same checkpoint. Its consumer appends each event's meta.uuid to a file
@@ -86,6 +89,46 @@ def serve_webhook(port, record_file, consumer_delay, queue_timeout, max_pending)
     asyncio.run(run())
     with open(record_file, "w", encoding="utf-8") as handle:
         json.dump(records, handle)
+
+
+def serve_bare(port):
+    """Child: the floor of a webhook receiver, aiohttp answering 202 to every POST after reading its body.
+
+    No signature check, no de-duplication, no queue, no event: what any aiohttp receiver pays per
+    delivery, so the difference to scan_webhook is what the source itself costs.
+    """
+    from aiohttp import web  # pylint: disable=import-outside-toplevel
+
+    async def accept(request):
+        await request.read()
+        return web.json_response({"status": "accepted"}, status=202)
+
+    async def health(_request):
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_post("/harborguard", accept)
+    app.router.add_get("/health", health)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, handle_signals=True)
+
+
+def bare_phase(count, connections, resend_fraction):
+    """The vendor simulator of the sustained phase against the bare receiver (``serve_bare``)."""
+    port = free_port()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port)])  # pylint: disable=consider-using-with
+    try:
+        wait_port(port)
+        sent, stats, elapsed = asyncio.run(vendor("http://127.0.0.1:%d" % port, count, connections, resend_fraction, seed=1))
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=30)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"deliveries": count, "connections": connections, "seconds": round(elapsed, 3),
+            "accepted_per_second": round(len(sent) / elapsed, 1) if elapsed else None,
+            "receiver_cpu_seconds": round(cpu, 2), "accepted_per_cpu_second": round(len(sent) / cpu, 1) if cpu else None,
+            "answers": dict((str(key), value) for key, value in sorted(stats.items(), key=lambda item: str(item[0])))}
 
 
 def run_poller(source_name, args_json, record_file):
@@ -360,7 +403,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--serve-webhook", nargs=5, metavar=("PORT", "RECORDS", "DELAY", "QUEUE_TIMEOUT", "MAX_PENDING"))
     parser.add_argument("--run-poller", nargs=3, metavar=("SOURCE", "ARGS", "RECORDS"))
+    parser.add_argument("--serve-bare", type=int, metavar="PORT")
     args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return 0
     if args.serve_webhook:
         port, records, delay, queue_timeout, max_pending = args.serve_webhook
         serve_webhook(int(port), records, float(delay), float(queue_timeout), int(max_pending))
@@ -373,6 +420,10 @@ def main():
     for name in os.listdir(work_dir):
         os.unlink(os.path.join(work_dir, name))
     results = {"webhook": {}, "pollers": None}
+    # The floor right before the receiver, under the same simulator and the same load.
+    print("==> floor: bare aiohttp receiver (%d deliveries)" % args.deliveries, flush=True)
+    results["bare_receiver"] = bare_phase(args.deliveries, 16, 0.2)
+    print(json.dumps(results["bare_receiver"]), flush=True)
     print("==> webhook receiver, sustained (%d deliveries)" % args.deliveries, flush=True)
     results["webhook"]["sustained"] = webhook_phase("sustained", work_dir, args.deliveries, 16, 0.0, 2.0, 100, 0.2)
     print(json.dumps(results["webhook"]["sustained"]), flush=True)
