@@ -21,7 +21,7 @@ options:
     type: dict
   max_risk_score:
     description:
-      - HarborGuard only, highest acceptable C(riskScore) of the scan.
+      - HarborGuard only, highest acceptable C(riskScore) of the scan, from 0 to 100.
     type: float
   min_compliance_grade:
     description:

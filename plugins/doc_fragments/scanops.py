@@ -19,7 +19,8 @@ options:
     choices: [cloudgeni, kolega, agilesec, harborguard, penaxtra]
   api_url:
     description:
-      - Root URL of the provider's API.
+      - Root URL of the provider's API, C(http://) or C(https://). It may not carry a user name or password (the
+        credential goes in O(api_key)), a query string, a fragment or whitespace; an empty value is an error.
       - Looked up in this order, the option, E(SCANOPS_API_URL), then the provider's own variable
         E(CLOUDGENI_API_URL), E(KOLEGA_API_URL), E(AGILESEC_API_URL), E(HARBORGUARD_API_URL) or E(PENAXTRA_API_URL).
       - Defaults to the provider's public API, C(https://api.cloudgeni.ai/api/v1), C(https://api.kolega.dev),
@@ -51,6 +52,7 @@ options:
   validate_certs:
     description:
       - Verify the TLS certificate of the API. Only turn this off for test systems.
+      - A certificate that fails verification fails the task at once, without retries, naming the host.
     type: bool
     default: true
   ca_path:
@@ -67,12 +69,24 @@ options:
     type: path
   proxy:
     description:
-      - Proxy URL for every request, for example C(http://proxy.example.com:3128).
+      - Proxy URL for every request, for example C(http://proxy.example.com:3128) (C(http), C(https), C(socks5) or C(socks5h)).
+      - It may not carry a user name or password, which would be printed with the task's arguments; set
+        O(proxy_username) and O(proxy_password) instead.
       - If not set, the usual E(HTTPS_PROXY), E(HTTP_PROXY), E(ALL_PROXY) and E(NO_PROXY) variables apply.
+    type: str
+  proxy_username:
+    description:
+      - User name for O(proxy).
+      - If not set, the value of the E(SCANOPS_PROXY_USERNAME) environment variable is used.
+    type: str
+  proxy_password:
+    description:
+      - Password for O(proxy), never shown in results, errors or logs.
+      - If not set, the value of the E(SCANOPS_PROXY_PASSWORD) environment variable is used.
     type: str
   timeout:
     description:
-      - Seconds to wait for each HTTP request.
+      - Seconds to wait for each HTTP request, more than 0 and at most 3600.
     type: float
     default: 30
   retries:
@@ -83,12 +97,14 @@ options:
       - Waits grow exponentially with jitter and honour the C(Retry-After) header and the
         vendor's own retry hints (Penaxtra C(retry_after_seconds); CloudGeni C(details.retryAfterSeconds), an
         assumption, since CloudGeni documents no rate-limit headers, see C(docs/assumptions.md)).
+      - From 0 to 100.
     type: int
     default: 5
   retry_timeout:
     description:
       - Total seconds within which retries of one request may happen; when the next wait
         would pass it, the module fails and says when a retry would be allowed.
+      - From 0 to 86400.
     type: float
     default: 60
   rate_limit:
@@ -98,8 +114,15 @@ options:
         30 findings requests a minute, HarborGuard 10 scan creations a minute, Penaxtra 60 a
         minute with a burst of 120; the collection assumes 10 a second for Kolega and 5 a
         second for AgileSec, which publish none.
-      - V(0) turns client-side pacing off.
+      - V(0) turns client-side pacing off; at most 10000.
     type: float
+notes:
+  - Every option is checked before the first request, and a bad value fails the task with a message naming the
+    option, ids (no empty value, C(.), C(..) or C(/)), numbers (finite and within the option's range), names
+    (no control, bidirectional-override or invisible characters, and the vendors' length limits) and URLs.
+  - A request that carries a body (a create, an update, a secret) is never sent to another origin; when the API
+    redirects one there the task fails naming the C(Location). Reads may follow a redirect to another origin, without
+    the credential.
 requirements:
   - httpx >= 0.24
 '''

@@ -89,6 +89,9 @@ def validate_endpoint_params(params):
     state = params.get("state") or "present"
     warnings = []
     desired = {}
+    if provider not in ("agilesec", "cloudgeni"):
+        raise InputError("provider: callback endpoints exist only for agilesec (callback endpoints) and cloudgeni (webhooks), "
+                         "not %s" % provider)
     if provider == "agilesec":
         for option in ("events", "active"):
             if params.get(option) is not None:

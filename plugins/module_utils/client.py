@@ -6,9 +6,10 @@ One ``ApiClient`` owns one ``httpx.Client`` (one connection pool). httpx clients
 thread-safe, so a module may share an ApiClient across a ThreadPoolExecutor for bulk work.
 
 What it does for every call: client-side pacing, bounded retries of safe requests, manual
-redirects that drop credentials on a change of origin, JSON decoding with clear errors, vendor
+redirects that drop credentials on a change of origin and never carry a request body to another
+origin, TLS verification failures reported at once, JSON decoding with clear errors, vendor
 error bodies turned into ``ScanopsApiError`` (parsed by the provider adapter), and request
-counting in ``stats``.
+counting in ``stats`` (every request sent, whatever its outcome).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -30,6 +31,7 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 from ansible_collections.scanops.security.plugins.module_utils._version import COLLECTION_VERSION
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
+    ScanopsTlsError,
     ScanopsTransportError,
     redact,
 )
@@ -128,11 +130,19 @@ def backoff_delay(attempt, rand=random.random, base=BACKOFF_BASE, cap=BACKOFF_CA
     return ceiling / 2.0 + rand() * ceiling / 2.0
 
 
-def _origin(url):
+def origin_of(url):
+    """``(scheme, host, port)`` of a URL, the default port filled in: two URLs share an origin when these are equal."""
     parts = urlsplit(str(url))
     scheme = (parts.scheme or "").lower()
     port = parts.port or {"http": 80, "https": 443}.get(scheme)
     return scheme, (parts.hostname or "").lower(), port
+
+
+def _shown_location(url):
+    """A redirect target fit for a message: no user name or password, no query string."""
+    parts = urlsplit(str(url))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return "%s://%s%s%s" % (parts.scheme, host, parts.path, "?..." if parts.query else "")
 
 
 class ApiResponse(object):
@@ -162,6 +172,8 @@ class ApiClient(object):
         retry_timeout: total seconds (from the first attempt) within which retries may happen.
         validate_certs, ca_path, client_cert, client_key, proxy: TLS and proxy settings;
             without ``proxy`` httpx honours the usual proxy environment variables.
+        proxy_auth: ``(username, password)`` for ``proxy`` (kept out of the proxy URL, so it is
+            never printed with it).
         transport: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
         sleep, clock, rand, wallclock: injectable time and randomness for tests.
         pool_size: connection pool size; keep it >= the number of worker threads.
@@ -171,7 +183,7 @@ class ApiClient(object):
                  timeout=30.0, retries=5, retry_timeout=60.0, validate_certs=True, ca_path=None,
                  client_cert=None, client_key=None, proxy=None, transport=None, sleep=time.sleep,
                  clock=time.monotonic, rand=random.random, wallclock=time.time,
-                 pool_size=DEFAULT_POOL_SIZE, extra_headers=None):
+                 pool_size=DEFAULT_POOL_SIZE, extra_headers=None, proxy_auth=None):
         if not HAS_HTTPX:
             raise ImportError("the httpx Python library is required: %s" % HTTPX_IMPORT_ERROR)
         self.base_url = str(base_url).rstrip("/")
@@ -205,7 +217,11 @@ class ApiClient(object):
             kwargs["transport"] = transport
         else:
             kwargs["verify"] = self._ssl_context(validate_certs, ca_path, client_cert, client_key)
+        self._ca_option = "ca_path %s" % ca_path if ca_path else "ca_path"
         if proxy:
+            if proxy_auth:
+                self._secrets.add(str(proxy_auth[1]))
+                proxy = httpx.Proxy(proxy, auth=tuple(proxy_auth))
             self._client = self._make_client_with_proxy(kwargs, proxy)
         else:
             self._client = httpx.Client(**kwargs)
@@ -305,7 +321,7 @@ class ApiClient(object):
             except ScanopsTransportError as err:
                 error = err
                 error.path = request_path
-                if error.may_have_acted and not safe:
+                if isinstance(error, ScanopsTlsError) or (error.may_have_acted and not safe):
                     raise error
                 hint = None
             else:
@@ -351,15 +367,19 @@ class ApiClient(object):
             self._stats[method] = self._stats.get(method, 0) + 1
 
     def _send(self, method, url, params, json_body):
-        """Send, following up to MAX_REDIRECTS redirects by hand.
+        """Send, following up to MAX_REDIRECTS redirects by hand; the one place that decides where a request may go.
 
-        Credentials go only to the origin of the base URL: once a redirect leaves it, every
-        further hop is sent without them (httpx itself would strip only Authorization).
+        * Credentials go only to the origin of the base URL: once a redirect leaves it, every
+          further hop is sent without them (httpx itself would strip only Authorization).
+        * A request that carries a body is never sent to another origin: a redirect that points
+          there fails with the ``Location``, before anything is sent to it. That holds for every
+          redirect status, 303 included, so a write is never followed away from the API.
+        * Within the origin, redirects are followed as before (307/308 resend the body).
         """
-        home = _origin(self.base_url)
+        home = origin_of(self.base_url)
         with_auth = True
         for _hop in range(MAX_REDIRECTS + 1):
-            with_auth = with_auth and _origin(url) == home
+            with_auth = with_auth and origin_of(url) == home
             headers = dict(self._auth_headers) if with_auth else {}
             self._count(method)
             try:
@@ -368,7 +388,15 @@ class ApiClient(object):
                 raise self._transport_error(exc, method, url)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
-            url = str(response.url.join(response.headers["location"]))
+            target = str(response.url.join(response.headers["location"]))
+            if json_body is not None and origin_of(target) != home:
+                raise ScanopsApiError(
+                    "the API answered with a redirect to another origin (Location: %s); a request that carries a body is "
+                    "never sent to another origin, so it was not followed. Check api_url" % _shown_location(target),
+                    provider=self.provider, status=response.status_code, method=method, path=urlsplit(url).path,
+                    # A 303 says the request was processed; the other redirects say it was not.
+                    may_have_acted=response.status_code == 303)
+            url = target
             params = None  # the Location carries its own query string
             if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                 method, json_body = ("GET" if method != "HEAD" else "HEAD"), None
@@ -376,6 +404,16 @@ class ApiClient(object):
                               status=response.status_code, method=method, path=urlsplit(url).path)
 
     def _transport_error(self, exc, method, url):
+        verify_failure = _certificate_failure(exc)
+        if verify_failure is not None:
+            # Retrying can't make an untrusted certificate trusted: say so at once.
+            host = urlsplit(str(url)).hostname
+            return ScanopsTlsError(
+                "TLS certificate verification failed for %s (%s); give the CA bundle that signed the API's certificate "
+                "with %s, or set validate_certs: false on a test system only"
+                % (host, redact(verify_failure, self._secret_list()), self._ca_option),
+                provider=self.provider, code="CertificateVerifyFailed", method=method, path=urlsplit(url).path,
+                may_have_acted=False)
         # These fail before any byte of the request is written, so the server cannot have acted.
         not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
         sent = not isinstance(exc, not_sent)
@@ -434,8 +472,31 @@ class ApiClient(object):
 
 
 def quote_segment(value):
-    """URL-quote one path segment (an id), so ``/`` or ``?`` in it cannot change the path."""
-    return quote(str(value), safe="")
+    """URL-quote one path segment (an id), so ``/`` or ``?`` in it cannot change the path.
+
+    Quoting leaves ``.`` and ``..`` as they are, and an empty segment collapses the path, so
+    those are refused outright (options are checked earlier, in validation.py; this stops an
+    id that came from anywhere else).
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise ScanopsApiError("%r can't be used as an id in a request path" % text)
+    return quote(text, safe="")
+
+
+def _certificate_failure(exc):
+    """The reason when ``exc`` (or what caused it) is a failed certificate verification, else None."""
+    seen = set()
+    current = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return getattr(current, "verify_message", None) or str(current)
+        current = current.__cause__ or current.__context__
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return text
+    return None
 
 
 def _clean_params(params):

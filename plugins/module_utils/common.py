@@ -7,7 +7,7 @@ Typical module::
 
     argument_spec = scanops_argument_spec()
     argument_spec.update(...)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     with module_adapter(module, "Ensure sensor", repr(name)) as adapter:
         result = ...
         result["api_calls"] = adapter.client.stats
@@ -19,15 +19,28 @@ __metaclass__ = type
 
 import contextlib
 import os
+import re
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.validation import check_type_dict
 from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.six import string_types
 
 from ansible_collections.scanops.security.plugins.module_utils.client import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.providers import PROVIDERS, get_adapter_class
+from ansible_collections.scanops.security.plugins.module_utils.validation import (
+    OptionError,
+    check_header_value,
+    check_id,
+    check_params,
+    check_url,
+    find_lone_surrogate,
+)
+
+_URL_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def scanops_argument_spec():
@@ -43,6 +56,8 @@ def scanops_argument_spec():
         client_cert=dict(type="path"),
         client_key=dict(type="path", no_log=False),
         proxy=dict(type="str"),
+        proxy_username=dict(type="str", fallback=(env_fallback, ["SCANOPS_PROXY_USERNAME"])),
+        proxy_password=dict(type="str", no_log=True, fallback=(env_fallback, ["SCANOPS_PROXY_PASSWORD"])),
         timeout=dict(type="float", default=30.0),
         retries=dict(type="int", default=5),
         retry_timeout=dict(type="float", default=60.0),
@@ -81,7 +96,8 @@ def plugin_params(get_option, extra_spec=None, given=None):
 
 
 def validate_params(values, spec):
-    """``values`` validated against an argument spec as AnsibleModule would (no module needed).
+    """``values`` validated against an argument spec as AnsibleModule would (no module needed), then
+    checked by ``validation.check_params`` as ``build_adapter`` checks a module's options.
 
     Raises ScanopsError with every problem the validator found; values of ``no_log`` options are
     masked in the message.
@@ -97,15 +113,122 @@ def validate_params(values, spec):
                 if secret:
                     message = message.replace(str(secret), "********")
         raise ScanopsError(message)
+    # The same value checks as every module's options (ids, numbers, names, URLs).
+    check_params(result.validated_parameters, spec)
     return result.validated_parameters
+
+
+def url_passwords(value):
+    """The secrets of every URL with credentials inside ``value`` (strings, lists, dicts).
+
+    ``scheme://user:password@host`` gives the password; ``scheme://token@host`` (a token used as the
+    user name, as Git hosts allow) gives the token.
+    """
+    found = []
+    if isinstance(value, string_types):
+        if _URL_START.match(value):
+            netloc = value.strip().split("://", 1)[1]
+            netloc = re.split(r"[/?#]", netloc, maxsplit=1)[0]
+            userinfo = netloc.rpartition("@")[0]
+            user, _sep, password = userinfo.partition(":")
+            secret = password or user
+            if secret:
+                found.append(secret)
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(url_passwords(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(url_passwords(item))
+    return found
+
+
+def register_url_secrets(module):
+    """Treat the password of any URL in the module's parameters as a no_log value.
+
+    A password typed into ``api_url``, ``proxy`` or a callback ``url`` is rejected or masked by the
+    module, but AnsibleModule would still print it in the invocation; registering it first keeps it
+    out of results, diffs, errors and logs.
+    """
+    for password in url_passwords(module.params):
+        module.no_log_values.add(password)
+
+
+def register_no_log_inputs(module, environ=None):
+    """Treat the values of ``no_log`` options (as given, or from their environment fallback) as no_log values.
+
+    AnsibleModule learns them only once its argument validation succeeds; when it fails first (a
+    string where a dictionary with suboptions belongs, say), the invocation it prints would show them.
+    """
+    environ = os.environ if environ is None else environ
+
+    def walk(spec, values):
+        if not isinstance(values, dict):
+            return
+        for name, option in spec.items():
+            given = [values.get(key) for key in [name] + list(option.get("aliases") or []) if values.get(key) is not None]
+            fallback = option.get("fallback")
+            if option.get("no_log") and fallback and fallback[0] is env_fallback:
+                given.extend(environ[variable] for variable in (fallback[1] if len(fallback) > 1 else ()) if environ.get(variable))
+            for value in given:
+                if option.get("no_log") and isinstance(value, (string_types, int, float)) and not isinstance(value, bool):
+                    module.no_log_values.add(str(value))
+                elif option.get("options"):
+                    for item in value if isinstance(value, list) else [value]:
+                        walk(option["options"], item)
+
+    walk(module.argument_spec or {}, module.params or {})
+
+
+def _dict_with_suboptions_problem(module):
+    """``"<option>: ..."`` when a dictionary option with suboptions was given something that is no dictionary.
+
+    AnsibleModule's own message for that ("dictionary requested, could not parse JSON or key=value")
+    names no option.
+    """
+    for name, option in (module.argument_spec or {}).items():
+        value = (module.params or {}).get(name)
+        if option.get("type") == "dict" and option.get("options") and isinstance(value, string_types):
+            try:
+                check_type_dict(value)
+            except (TypeError, ValueError) as err:
+                return "%s: must be a dictionary of %s (%s)" % (name, ", ".join(sorted(option["options"])), err)
+    return None
+
+
+class ScanopsModule(AnsibleModule):
+    """AnsibleModule that keeps secrets out of its output from the moment it reads its parameters.
+
+    Right after loading, before AnsibleModule validates (and may fail printing the whole
+    invocation) or logs the invocation, it registers the passwords of URLs and the values of
+    ``no_log`` options, and rejects a dictionary option with suboptions given a non-dictionary with a
+    message that names the option.
+    """
+
+    def _load_params(self):
+        super(ScanopsModule, self)._load_params()
+        register_url_secrets(self)
+        register_no_log_inputs(self)
+        problem = _dict_with_suboptions_problem(self)
+        if problem:
+            self.fail_json(msg=problem)
+
+    def _log_invocation(self):
+        register_url_secrets(self)
+        unencodable = find_lone_surrogate(self.params)
+        if unencodable:
+            # AnsibleModule itself would fail with a traceback while logging such a value.
+            self.fail_json(msg="%s: contains a lone surrogate character (U+D800 to U+DFFF), which can't be encoded; fix the value"
+                           % unencodable)
+        super(ScanopsModule, self)._log_invocation()
 
 
 def _first_env(names, environ):
     for name in names:
         value = environ.get(name)
         if value:
-            return value
-    return None
+            return name, value
+    return None, None
 
 
 def resolve_settings(params, environ=None):
@@ -113,24 +236,46 @@ def resolve_settings(params, environ=None):
 
     The generic ``SCANOPS_API_URL``/``SCANOPS_API_KEY`` are already folded into ``params`` by
     the argument spec's env fallback, so the order is: option, SCANOPS_*, provider variable.
+    Every shared option is checked here too (numbers, proxy, ids), so whoever resolves settings
+    this way (modules, and plugins that reuse it) gets the same checks before any request.
 
     Raises:
-        ScanopsError: no API key, or CloudGeni without an organization; the message names
-            the option and the variables that were looked at.
+        ScanopsError: no API key, CloudGeni without an organization, or an option that fails its
+            check (``validation.OptionError``); the message names the option or the variable.
     """
     environ = os.environ if environ is None else environ
+    check_params(params, scanops_argument_spec())
     adapter_class = get_adapter_class(params["provider"])
-    api_url = params.get("api_url") or _first_env(adapter_class.API_URL_ENV, environ) or adapter_class.DEFAULT_API_URL
-    api_key = params.get("api_key") or _first_env(adapter_class.API_KEY_ENV, environ)
+    if params.get("api_url") is not None:
+        api_url = check_url(params["api_url"], "api_url")
+    else:
+        variable, api_url = _first_env(adapter_class.API_URL_ENV, environ)
+        api_url = check_url(api_url, variable) if api_url else adapter_class.DEFAULT_API_URL
+    api_key = params.get("api_key")
+    key_source = "api_key"
+    if not api_key:
+        key_source, api_key = _first_env(adapter_class.API_KEY_ENV, environ)
     if not api_key:
         raise ScanopsError(
             "no API key for %s: set the api_key option or one of the environment variables %s"
             % (params["provider"], ", ".join(("SCANOPS_API_KEY",) + tuple(adapter_class.API_KEY_ENV))))
-    organization = params.get("organization") or _first_env(adapter_class.ORGANIZATION_ENV, environ)
+    check_header_value(api_key, key_source)
+    organization = params.get("organization")
+    org_source = "organization"
+    if not organization:
+        org_source, organization = _first_env(adapter_class.ORGANIZATION_ENV, environ)
     if adapter_class.ORGANIZATION_ENV and not organization:
         raise ScanopsError(
             "no organization id for %s: set the organization option or the environment variable %s"
             % (params["provider"], ", ".join(adapter_class.ORGANIZATION_ENV)))
+    if organization:
+        check_id(organization, org_source)
+    if (params.get("proxy_username") or params.get("proxy_password")) and not params.get("proxy"):
+        raise OptionError("proxy_username", "proxy_username and proxy_password are the credentials of the proxy "
+                          "option, which is not set")
+    if bool(params.get("proxy_username")) != bool(params.get("proxy_password")):
+        raise OptionError("proxy_password" if params.get("proxy_username") else "proxy_username",
+                          "proxy_username and proxy_password go together; set both")
     return adapter_class, api_url, api_key, organization
 
 
@@ -143,15 +288,18 @@ def adapter_from_params(params, environ=None, **client_options):
 
     ``params`` holds the options of ``scanops_argument_spec`` (already validated, defaults
     applied); modules go through ``build_adapter``, event sources and other plugins call this.
+    Every shared option is checked first (``resolve_settings``).
 
     Raises:
-        ScanopsError: no credential or organization (see ``resolve_settings``).
+        ScanopsError: no credential or organization, or an option that fails its check (see ``resolve_settings``).
         IOError, OSError, ValueError: an unreadable CA bundle or client certificate.
     """
     adapter_class, api_url, api_key, organization = resolve_settings(params, environ)
     options = dict((name, params.get(name)) for name in CLIENT_OPTIONS)
     if options["validate_certs"] is None:
         options["validate_certs"] = True
+    if params.get("proxy_username"):
+        options["proxy_auth"] = (params["proxy_username"], params.get("proxy_password") or "")
     options.update(client_options)
     return adapter_class(api_key, api_url=api_url, organization=organization, auth_scheme=params.get("auth_scheme"),
                          rate_limit=params.get("rate_limit"), **options)
@@ -160,19 +308,23 @@ def adapter_from_params(params, environ=None, **client_options):
 def build_adapter(module, **client_options):
     """The provider adapter (with its HTTP client) for a module's shared options.
 
-    Fails the module when httpx is missing or a credential cannot be found. Keys read from
+    Fails the module when httpx is missing, a credential cannot be found, or an option fails its
+    check; the module's own options are checked here as well (``validation.check_params``), so
+    every module rejects bad ids, numbers and names before its first request. Keys read from
     provider environment variables are registered as no_log values. Close the adapter when
     done (``with build_adapter(module) as adapter:``). ``client_options`` reach ``ApiClient``
     (tests use ``transport=``).
     """
+    register_url_secrets(module)
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception="".join(
             traceback.format_exception(type(HTTPX_IMPORT_ERROR), HTTPX_IMPORT_ERROR, HTTPX_IMPORT_ERROR.__traceback__)))
     params = module.params
     try:
         api_key = resolve_settings(params)[2]
+        check_params(params, getattr(module, "argument_spec", None) or {})
     except ScanopsError as err:
-        module.fail_json(msg=err.message)
+        module.fail_json(msg=err.message, changed=False)
     module.no_log_values.add(api_key)
     try:
         return adapter_from_params(params, **client_options)
@@ -221,4 +373,4 @@ def fail_with_error(module, err, action, resource=None, **result):
 
 
 __all__ = ("scanops_argument_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
-           "module_adapter", "fail_with_error", "resolve_settings", "ScanopsApiError", "ScanopsError")
+           "module_adapter", "fail_with_error", "resolve_settings", "ScanopsModule", "ScanopsApiError", "ScanopsError")

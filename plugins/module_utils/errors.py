@@ -120,3 +120,7 @@ class ScanopsTransportError(ScanopsApiError):
     connection could not be opened); after a read timeout or a dropped connection it is True.
     ``code`` holds the kind of failure (``ConnectError``, ``ReadTimeout`` ...).
     """
+
+
+class ScanopsTlsError(ScanopsTransportError):
+    """The API's TLS certificate could not be verified; permanent, so never retried."""

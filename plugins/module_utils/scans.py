@@ -32,6 +32,7 @@ from ansible_collections.scanops.security.plugins.module_utils.providers.base im
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import RUNS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.reports import write_reports
+from ansible_collections.scanops.security.plugins.module_utils.validation import OptionError, check_choice
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     COMPLETED,
     QUEUED,
@@ -1579,6 +1580,13 @@ def scan_info(adapter, params):
     if params.get("branch") and provider != "cloudgeni":
         raise bad_option("branch filters CloudGeni scans only")
     status = params.get("status")
+    if status:
+        known = list(SCAN_STATUSES) + sorted(set(word for normalized in SCAN_STATUSES
+                                                 for word in adapter.vocabulary.vendor_scan_statuses(normalized)) - set(SCAN_STATUSES))
+        try:
+            check_choice(status, known, "status", "%s scan status" % adapter.DISPLAY_NAME)
+        except OptionError as err:
+            raise ScanFailure(err, "Invalid options")
     target_given = any(params.get(k) for k in strategy.REQUIRED)
     # CloudGeni and Kolega scans live below a repository; AgileSec has no execution list.
     if not target_given and (provider in ("cloudgeni", "kolega") or (provider == "agilesec" and not params.get("scan_id"))):
@@ -1617,5 +1625,6 @@ def scan_adapter(module, **client_options):
             yield adapter
         except ScanFailure as failure:
             result = dict(failure.result)
-            result.setdefault("api_calls", adapter.client.stats)
+            # The partial result may predate the failed request: count every request sent.
+            result["api_calls"] = adapter.client.stats
             fail_with_error(module, failure.error, failure.action, failure.resource, **result)

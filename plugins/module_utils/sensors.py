@@ -21,12 +21,14 @@ import json
 import re
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.scanops.security.plugins.module_utils import sensor_schemas
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import InputError, ambiguity_error, is_object_id
-from ansible_collections.scanops.security.plugins.module_utils.common import module_adapter
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, module_adapter
 from ansible_collections.scanops.security.plugins.module_utils.errors import REDACTED, ScanopsApiError, ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import MAX_NAME_LENGTH as AGILESEC_MAX_NAME_LENGTH
+from ansible_collections.scanops.security.plugins.module_utils.validation import OptionError, check_name
 
 
 def _load_jsonschema():
@@ -122,8 +124,8 @@ def register_config_secrets(module):
             module.no_log_values.add(value)
 
 
-class SensorModule(AnsibleModule):
-    """AnsibleModule that knows the secrets inside ``config`` from the moment it reads its parameters.
+class SensorModule(ScanopsModule):
+    """ScanopsModule that knows the secrets inside ``config`` from the moment it reads its parameters.
 
     Registering them right after loading (before argument validation) matters: a validation
     error (a bad ``priority``, say) makes AnsibleModule fail with the whole invocation, config
@@ -235,6 +237,10 @@ def validate_sensor_params(params):
         raise InputError("name: Missing required field: sensorName.")
     if _CONTROL.search(name):
         raise InputError("name: must not contain control characters")
+    try:
+        check_name(name, "name", AGILESEC_MAX_NAME_LENGTH)
+    except OptionError as err:
+        raise InputError(err.message)
     desired = {"sensorName": name}
     if params.get("state") == "absent":
         return desired, warnings

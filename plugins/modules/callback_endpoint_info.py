@@ -136,10 +136,8 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import run_callback_endpoint_info
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 
 
 def main():
@@ -148,7 +146,7 @@ def main():
         name=dict(type="str"),
         url=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     run_callback_endpoint_info(module)
 
 

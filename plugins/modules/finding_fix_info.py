@@ -234,16 +234,14 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.fixes import finding_fix_info_spec, run_finding_fix_info
 
 
 def main():
     argument_spec = scanops_argument_spec()
     argument_spec.update(finding_fix_info_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_fix_info(module)
 
 

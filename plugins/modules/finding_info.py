@@ -48,7 +48,7 @@ options:
     elements: str
   limit:
     description:
-      - Return at most this many findings; listing stops at the page that reaches it.
+      - Return at most this many findings (1 to 1000000); listing stops at the page that reaches it.
     type: int
   include_raw:
     description:
@@ -237,9 +237,7 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
     finding_output_spec,
     finding_selection_spec,
@@ -255,7 +253,7 @@ def main():
         limit=dict(type="int"),
     )
     argument_spec.update(finding_output_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_info(module)
 
 

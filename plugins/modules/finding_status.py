@@ -256,9 +256,7 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
     DEFAULT_CONCURRENCY,
     finding_selection_spec,
@@ -276,7 +274,7 @@ def main():
         assignee=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     run_finding_status(module)
 
 

@@ -193,9 +193,7 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import scan_adapter, scan_info, scan_target_spec
 
 
@@ -211,7 +209,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec(), supports_check_mode=True)
     with scan_adapter(module) as adapter:
         scans = scan_info(adapter, module.params)
     module.exit_json(changed=False, scans=scans, api_calls=adapter.client.stats)

@@ -174,8 +174,9 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait, in all, for the scan to finish. One budget covers waiting for another scan of the
-        repository that is in the way (O(on_conflict=wait)), finding the run Penaxtra started and polling the scan.
+      - How many seconds to wait, in all, for the scan to finish, at most 604800 (7 days). One budget covers waiting for
+        another scan of the repository that is in the way (O(on_conflict=wait)), finding the run Penaxtra started and
+        polling the scan.
     type: int
     default: 1800
   wait_sleep:
@@ -185,6 +186,7 @@ options:
       - Defaults to the vendor's guidance, 10 seconds for Penaxtra ("no more often than every 10 s") and 5 seconds for the
         others (CloudGeni allows 60 status calls a minute). The client also paces itself under each documented rate limit.
       - Smaller values are meant for tests against an emulator; below 10 seconds on Penaxtra a warning is given.
+      - From 0 to 3600.
     type: float
   on_timeout:
     description:
@@ -201,7 +203,7 @@ options:
     default: false
   findings_limit:
     description:
-      - Most findings returned in RV(findings) and written to reports. The gate always counts every finding.
+      - Most findings returned in RV(findings) and written to reports (0 to 1000000). The gate always counts every finding.
       - The worst findings are kept (by severity, then in the vendor's order), and every counted finding that broke the
         gate is always included, even beyond this number, so the reports show what failed.
     type: int
@@ -598,10 +600,8 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.gate import policy_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     DEFAULT_CONCURRENCY,
@@ -640,7 +640,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("scan_id", "targets")])
+    module = ScanopsModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("scan_id", "targets")])
     # One connection pool for every worker thread of a bulk run (an out-of-range value fails in run_scan).
     workers = min(max(module.params["concurrency"] or 1, 1), MAX_CONCURRENCY)
     with scan_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, workers)) as adapter:

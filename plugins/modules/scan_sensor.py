@@ -43,7 +43,8 @@ options:
     choices: [agilesec]
   name:
     description:
-      - The sensor's name (C(sensorName)), its natural key.
+      - The sensor's name (C(sensorName)), its natural key, at most 200 characters (the limit the AgileSec page gives
+        for callback endpoint names, assumed for sensors).
     type: str
     required: true
   sensor_type:
@@ -105,7 +106,7 @@ options:
     type: bool
   auto_resolution_interval:
     description:
-      - Days after which findings that are no longer seen are resolved. The platform default applies when not set.
+      - Days after which findings that are no longer seen are resolved (1 to 36500). The platform default applies when not set.
     type: int
   labels:
     description:

@@ -140,9 +140,7 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.sensors import run_scan_sensor_info
 
 
@@ -152,7 +150,7 @@ def main():
     argument_spec.update(
         name=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
     run_scan_sensor_info(module)
 
 

@@ -13,6 +13,7 @@ ASSUMPTIONS (docs/assumptions.md, AgileSec section), all in this file:
   * callback endpoints: the same shape under ``/v3/callback-endpoints``; the token is write-only;
   * executions report ``pending`` then ``running`` before ``successful``/``failed``;
   * no published rate limit: the client paces itself at 5 requests a second;
+  * sensor names have the 200-character limit the page gives for callback endpoint names;
   * the token comes from ``AGILESEC_API_TOKEN``.
 """
 
@@ -25,6 +26,9 @@ from ansible_collections.scanops.security.plugins.module_utils.providers.calls i
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import Vocabulary
 
 PAGE_SIZE = 100
+# The page limits callback endpoint names and URLs to 200 characters; sensor names are assumed to
+# have the same limit (the page gives none).
+MAX_NAME_LENGTH = 200
 SENSOR_TYPES = ("GIT Sensor", "Artifactory Sensor", "GitHub Sensor", "GitLab Sensor", "Qualys Sensor",
                 "CipherInsights Sensor", "Keyfactor Command Sensor")
 CALLBACK_AUTH_TYPES = ("none", "bearer", "api_token")

@@ -8,6 +8,8 @@ __metaclass__ = type
 import concurrent.futures
 import email.utils
 import json
+import socket
+import ssl
 
 import httpx
 import pytest
@@ -15,11 +17,14 @@ import pytest
 from ansible_collections.scanops.security.plugins.module_utils.client import (
     BACKOFF_CAP,
     USER_AGENT,
+    ApiClient,
     backoff_delay,
     parse_retry_after,
+    quote_segment,
 )
 from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsApiError,
+    ScanopsTlsError,
     ScanopsTransportError,
 )
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
@@ -386,3 +391,164 @@ def test_one_client_serves_a_thread_pool(make_client):
     assert paths == ["/api/item/%d" % n for n in range(200)]
     assert client.stats["GET"] == 200 and client.stats["total"] == 200
     assert len(rec.requests) == 200
+
+
+# -- hostile servers: bodies never leave the origin, TLS failures are final, every request is counted ----------
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_a_request_with_a_body_is_never_sent_to_another_origin(make_client, status, method):
+    client, rec = make_client([httpx.Response(status, headers={"Location": "https://collector.example.test/v3/x?k=1"}), ok()])
+    with pytest.raises(ScanopsApiError) as info:
+        client.request(method, "/v3/callback-endpoints", json_body={"token": "s3cr3t-token-value"})
+    assert len(rec.requests) == 1
+    assert all(req.url.host == "api.example.test" for req in rec.requests)
+    message = info.value.describe("Ensure callback endpoint", "'x'")
+    assert "Location: https://collector.example.test/v3/x?..." in message
+    assert "HTTP %d" % status in message
+    # Only a 303 says the server processed the request before pointing elsewhere.
+    assert info.value.may_have_acted is (status == 303)
+    assert client.stats["total"] == 1
+
+
+def test_a_body_is_not_followed_off_origin_even_after_a_same_origin_hop(make_client):
+    client, rec = make_client([
+        httpx.Response(307, headers={"Location": "/api/v2/scans"}),
+        httpx.Response(308, headers={"Location": "https://user:pw@elsewhere.example.test/scans"}),
+        ok(),
+    ])
+    with pytest.raises(ScanopsApiError) as info:
+        client.request("POST", "/scans", json_body={"secret": "abc123"})
+    assert [str(req.url) for req in rec.requests] == ["https://api.example.test/api/scans", "https://api.example.test/api/v2/scans"]
+    assert "pw" not in info.value.message.replace("/api/v2", "")
+    assert "elsewhere.example.test/scans" in info.value.message
+
+
+def test_same_origin_redirect_resends_the_body_with_credentials(make_client):
+    client, rec = make_client([httpx.Response(307, headers={"Location": "/api/v2/scans"}), ok({"id": "s1"})])
+    assert client.request("POST", "/scans", json_body={"image": "nginx"}) == {"id": "s1"}
+    assert rec.requests[1].method == "POST"
+    assert rec.requests[1].content == rec.requests[0].content == b'{"image":"nginx"}'
+    assert rec.requests[1].headers["X-API-Key"] == SECRET
+
+
+def test_a_body_less_delete_may_follow_to_another_origin_without_credentials(make_client):
+    client, rec = make_client([httpx.Response(307, headers={"Location": "https://other.example.test/a"}), ok()])
+    client.request("DELETE", "/a")
+    assert rec.requests[1].url.host == "other.example.test"
+    assert "X-API-Key" not in rec.requests[1].headers
+
+
+def _certificate_error(host="api.example.test"):
+    cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    cause.verify_message = "self-signed certificate"
+    error = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    error.__cause__ = cause
+    return error
+
+
+def test_tls_verification_failure_fails_at_once_naming_host_and_ca_option(make_client, fake_time):
+    client, rec = make_client(lambda request: _certificate_error(), ca_path="/etc/pki/corp.pem")
+    with pytest.raises(ScanopsTlsError) as info:
+        client.request("GET", "/a")
+    assert len(rec.requests) == 1
+    assert fake_time.sleeps == []
+    message = info.value.message
+    assert "api.example.test" in message and "self-signed certificate" in message
+    assert "ca_path /etc/pki/corp.pem" in message and "validate_certs" in message
+    assert info.value.may_have_acted is False
+    assert client.stats == {"total": 1, "retries": 0, "GET": 1}
+
+
+def test_tls_verification_failure_of_a_real_handshake_is_recognised(tmp_path):
+    """A real TLS server with a certificate nobody trusts: the failure is reported at once."""
+    import subprocess
+    import threading
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    made = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                           "-subj", "/CN=localhost"], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip("openssl could not make a certificate: %s" % made.stderr[-200:])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    port = listener.getsockname()[1]
+
+    def serve():
+        for _attempt in range(6):
+            try:
+                conn, _addr = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(conn, server_side=True):
+                    pass
+            except (ssl.SSLError, OSError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = ApiClient("https://127.0.0.1:%d/api" % port, provider="test", auth_headers={"X-API-Key": SECRET}, retries=5,
+                       retry_timeout=60, timeout=5, sleep=lambda seconds: pytest.fail("a TLS failure was retried"))
+    try:
+        with pytest.raises(ScanopsTlsError) as info:
+            client.request("GET", "/a")
+    finally:
+        client.close()
+        listener.close()
+    assert "127.0.0.1" in info.value.message
+    assert client.stats["total"] == 1
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 500])
+def test_stats_count_requests_that_failed(make_client, status):
+    client, _rec = make_client([ok({"error": "no"}, status)], retries=0)
+    with pytest.raises(ScanopsApiError):
+        client.request("GET", "/a")
+    assert client.stats["total"] == 1 and client.stats["GET"] == 1
+
+
+@pytest.mark.parametrize("value", ["", ".", ".."])
+def test_quote_segment_refuses_ids_that_change_the_path(value):
+    with pytest.raises(ScanopsApiError):
+        quote_segment(value)
+    assert quote_segment("a/b?c") == "a%2Fb%3Fc"
+
+
+def test_proxy_credentials_go_in_proxy_authorization_only():
+    """A real (tiny) HTTP proxy sees Proxy-Authorization; the proxy URL never holds the password."""
+    import base64
+    import threading
+    seen = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _addr = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            seen.append(data.decode("latin-1"))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    proxy = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    client = ApiClient("http://api.example.test/api", provider="test", auth_headers={"X-API-Key": SECRET}, retries=0, timeout=5,
+                       proxy=proxy, proxy_auth=("svc", "pr0xy-pw"))
+    try:
+        assert client.request("GET", "/a") == {}
+    finally:
+        client.close()
+        listener.close()
+    thread.join(5)
+    request = seen[0]
+    assert request.startswith("GET http://api.example.test/api/a ")
+    expected = base64.b64encode(b"svc:pr0xy-pw").decode("ascii")
+    assert "Proxy-Authorization: Basic %s" % expected in request
