@@ -308,7 +308,7 @@ agilesec)
   SENSOR=$(curl -s -H "$H" "$API/v3/sensors?name=$TARGET" | jq -r '.data[0].sensorId')
   ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d "{\"sensorId\": \"$SENSOR\"}" \
     "$API/v3/scan/execute" | jq -r '.executionId')
-  status() { curl -s -H "$H" "$API/v3/scan/$ID" | jq -r '.status'; }
+  status() { curl -s -H "$H" -H "Content-Type: application/json" "$API/v3/scan/$ID" | jq -r '.status'; }
   DONE="successful failed" ;;
 harborguard)
   ID=$(curl -s -X POST -H "$H" -H "Content-Type: application/json" -d "{\"image\": \"$TARGET\"}" "$API/api/scans" | jq -r '.scanId')

@@ -356,7 +356,7 @@ class FaultRunner:
         key = self.keys[provider]
         headers = {"X-CLOUDGENI-API-KEY": key} if provider == "cloudgeni" else {"Authorization": "Bearer %s" % key}
         if provider == "agilesec":
-            headers = {"isg-api-token": key}
+            headers = {"isg-api-token": key, "content-type": "application/json"}
         return httpx.Client(base_url=self.emulator.url + CLIENT_PATHS[provider], headers=headers, timeout=30)
 
     def new_secret(self, name):

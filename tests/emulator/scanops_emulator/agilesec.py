@@ -3,7 +3,9 @@
 """Keyfactor AgileSec Platform Scan API v3, mounted at /agilesec (paths /v3/...).
 
 Documented: /v3/scan/create, /v3/scan/execute, the deprecated /v3/scan, GET /v3/scan/{executionId},
-the callback payload and the 400/401/404 messages (reproduced word for word). Assumed
+the callback payload and the 400/401/404 messages (reproduced word for word). The page marks the
+``content-type: application/json`` header as required; the Scan API routes answer 400 without it
+(the status and message are the emulator's choice, docs/emulator.md). Assumed
 (docs/assumptions.md, AgileSec section): sensor and callback-endpoint management, the
 pending/running execution states, the error body shape ``{"status": "failed", "message"}``.
 """
@@ -17,6 +19,7 @@ from fastapi import APIRouter, Request
 
 from .agilesec_search import SearchStore
 from .common import Timeline, VendorError, iso_seconds, json_response, parse_int, stable_hex
+from .documented import client_path, missing_header, missing_header_body
 from .findings import crypto_summary
 
 PREFIX = "/agilesec"
@@ -339,6 +342,17 @@ def store_of(request):
     return store
 
 
+def require_json_content_type(request):
+    """The Scan API page lists ``content-type: application/json`` as a required header: 400 without it.
+
+    The same table and answer as ``--documented-only`` (documented.py), which checks every /v3 route.
+    """
+    headers = dict((name.lower(), value) for name, value in request.scope.get("headers", []))
+    lacking = missing_header("agilesec", client_path("agilesec", request.url.path), headers)
+    if lacking:
+        raise VendorError(400, missing_header_body("agilesec", lacking[0]))
+
+
 async def json_body(request):
     raw = await request.body()
     try:
@@ -377,6 +391,7 @@ def list_page(request, items):
 # ---------------------------------------------------------------------- scan endpoints
 async def _create(request, allowed, priority_message, message):
     store = store_of(request)
+    require_json_content_type(request)
     body = await json_body(request)
     problem = validate_sensor_body(body, allowed, priority_message)
     if problem:
@@ -409,6 +424,7 @@ async def legacy_scan(request: Request):
 @router.post("/v3/scan/execute")
 async def execute(request: Request):
     store = store_of(request)
+    require_json_content_type(request)
     body = await json_body(request)
     if not isinstance(body, dict) or not body.get("sensorId"):
         raise failed(400, "sensorId is required")
@@ -424,6 +440,7 @@ async def execute(request: Request):
 @router.get("/v3/scan/{execution_id}")
 async def execution_status(execution_id: str, request: Request):
     store = store_of(request)
+    require_json_content_type(request)
     execution = store.executions.get(execution_id)
     if execution is None:
         # Section 7 of the page words the status API's 404 so; /v3/scan/execute's differs.

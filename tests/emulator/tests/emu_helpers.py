@@ -16,8 +16,9 @@ CLOUDGENI_READWRITE = {"X-CLOUDGENI-API-KEY": "cg_live_demo_readwrite_8e2b6d4a0c
 CLOUDGENI_OTHER_ORG = {"X-CLOUDGENI-API-KEY": "cg_live_demo_otherorg_9d8c7b6a5f4e3d21"}
 KOLEGA = {"Authorization": "Bearer kcp_live_demo_5b1e9c3a7d2f4e6081a9"}
 KOLEGA_READONLY = {"Authorization": "Bearer kcp_live_demo_readonly_3c7a9e1b5d2f"}
-AGILESEC = {"isg-api-token": "isg_demo_token_7c3e9a1f5b2d4e60a8c1"}
-AGILESEC_EXPIRED = {"isg-api-token": "isg_demo_token_expired_1a2b3c4d5e6f"}
+# The Scan API page requires content-type: application/json on every call, bodiless ones included.
+AGILESEC = {"isg-api-token": "isg_demo_token_7c3e9a1f5b2d4e60a8c1", "content-type": "application/json"}
+AGILESEC_EXPIRED = {"isg-api-token": "isg_demo_token_expired_1a2b3c4d5e6f", "content-type": "application/json"}
 HARBORGUARD_KEY = "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d"
 HARBORGUARD = {"X-API-Key": HARBORGUARD_KEY}
 HARBORGUARD_SENSOR = {"X-API-Key": "hg_ak_0b9a8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f"}

@@ -54,6 +54,23 @@ def create(http, body, headers=None):
     return http.post(AS + "/scan/create", json=body, headers=headers or AGILESEC)
 
 
+def test_agilesec_scan_api_requires_the_json_content_type(http):
+    token = {"isg-api-token": AGILESEC["isg-api-token"]}
+    body = b'{"sensorId": "0123456789abcdef01234567"}'
+    missing = {"status": "failed", "message": "Missing required header: content-type."}
+    for answer in (http.get(AS + "/scan/0123456789abcdef01234567", headers=token),
+                   http.post(AS + "/scan/execute", content=body, headers=token),
+                   http.post(AS + "/scan/create", content=body, headers=dict(token, **{"content-type": "text/plain"})),
+                   http.post(AS + "/scan", content=body, headers=token)):
+        assert (answer.status_code, answer.json()) == (400, missing)
+    # The assumed routes check it only in documented-only mode.
+    assert http.get(AS + "/sensors", headers=token).status_code == 200
+    # With the header (any charset parameter) the route answers as usual; without a token 401 comes first.
+    unknown = http.get(AS + "/scan/0123456789abcdef01234567", headers=dict(token, **{"content-type": "application/json; charset=utf-8"}))
+    assert unknown.status_code == 404
+    assert http.get(AS + "/scan/0123456789abcdef01234567").status_code == 401
+
+
 def test_agilesec_documented_messages(http):
     good = {"sensorType": "GIT Sensor", "sensorName": "checkout-git", "sensorConfig": {"url": "https://github.com/acme/checkout.git"}}
     cases = [

@@ -294,6 +294,19 @@ def test_agilesec_endpoints(make_adapter):
     assert sent[5] == {"name": "cb", "url": "https://cb.example.test", "authType": "bearer", "token": "tok_secret_1"}
 
 
+def test_agilesec_sends_its_required_content_type_on_every_request(make_adapter):
+    adapter, rec = make_adapter("agilesec", lambda request: httpx.Response(200, json={"data": [], "total": 0}))
+    adapter.get_execution("exe_1")
+    adapter.list_sensors()
+    adapter.delete_sensor("sen_1")
+    adapter.execute_sensor("sen_1")
+    assert [r.headers.get("content-type") for r in rec.requests] == ["application/json"] * 4
+    # Other vendors document no such header: their bodiless requests carry none.
+    other, rec = make_adapter("harborguard", lambda request: httpx.Response(200, json={"data": {}}))
+    other.get_scan("scn-1")
+    assert "content-type" not in rec.requests[0].headers
+
+
 def test_agilesec_callback_token_is_redacted_from_errors(make_adapter):
     adapter, _rec = make_adapter("agilesec", [httpx.Response(400, json={
         "status": "failed", "message": "Callback URL is not reachable: https://cb.example.test?t=tok_secret_1"})])
