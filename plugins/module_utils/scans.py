@@ -23,8 +23,13 @@ import threading
 import time
 
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import is_object_id
-from ansible_collections.scanops.security.plugins.module_utils.client import usable_wait
+from ansible_collections.scanops.security.plugins.module_utils.client import origin_of, usable_wait
 from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.controller_lock import (
+    ControllerLockTimeout,
+    ControllerLockUnavailable,
+    controller_lock,
+)
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import bounded_findings, evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
@@ -56,6 +61,9 @@ MAX_CONCURRENCY = 32
 # Server and controller clocks differ; a scan created this long before our trigger may still be ours.
 CLOCK_SKEW = 300.0
 DEFAULT_FINDINGS_LIMIT = 500
+# How long a run waits (at least; its wait_timeout when longer) for another run on this controller that
+# is starting a scan of the same target.
+TARGET_LOCK_TIMEOUT = 600.0
 
 _AGE_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.IGNORECASE)
 _AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -987,25 +995,44 @@ class ScanRun(object):
                 raw = strategy.get(self.params["scan_id"])
             self.result["reused"] = True
             return self._finish(raw)
-        with _Step("List scans of", strategy.label, self.snapshot()):
-            history = strategy.history_before_trigger(self.warn)
-        raw = None
-        if not self.params.get("force"):
-            raw = self._reusable(history)
-        if raw is not None:
-            self.result["reused"] = True
-        elif self.check_mode:
-            # A real run would trigger here.
-            self.result["changed"] = True
-            self.result["api_calls"] = self.adapter.client.stats
-            return self.result
-        else:
-            raw = self._trigger(history)
-            if raw is None:
-                # Gave up waiting with on_timeout=warn; the result says what happened.
+        with contextlib.ExitStack() as held:
+            if not self.check_mode:
+                self._lock_target(held)
+            with _Step("List scans of", strategy.label, self.snapshot()):
+                history = strategy.history_before_trigger(self.warn)
+            raw = None
+            if not self.params.get("force"):
+                raw = self._reusable(history)
+            if raw is not None:
+                self.result["reused"] = True
+            elif self.check_mode:
+                # A real run would trigger here.
+                self.result["changed"] = True
                 self.result["api_calls"] = self.adapter.client.stats
                 return self.result
+            else:
+                raw = self._trigger(history)
+                if raw is None:
+                    # Gave up waiting with on_timeout=warn; the result says what happened.
+                    self.result["api_calls"] = self.adapter.client.stats
+                    return self.result
         return self._finish(raw)
+
+    def _lock_target(self, held):
+        """Hold the controller lock of this target until ``held`` closes (after the trigger, before waiting).
+
+        Another run on this controller that converges the same target waits here, then sees the
+        scan this run adopted or started instead of starting its own.
+        """
+        strategy = self.strategy
+        key = ("scan", origin_of(self.adapter.api_url), self.adapter.organization, strategy.identity())
+        try:
+            held.enter_context(controller_lock(key, max(TARGET_LOCK_TIMEOUT, self.remaining())))
+        except ControllerLockUnavailable as err:
+            self.warn("%s; without the controller lock another run on this controller could start a second scan of %s"
+                      % (err.message, strategy.label))
+        except ControllerLockTimeout as err:
+            self.fail(err, "Wait for the other run on this controller that is starting a scan of", strategy.label)
 
     def _reusable(self, history):
         strategy = self.strategy

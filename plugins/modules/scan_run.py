@@ -249,6 +249,10 @@ notes:
     several appear (another client triggered at the same moment) the task fails listing every one in RV(candidates)
     and judges none. A run that drops out of the newest 100 runs the vendor lists while it is polled can no longer be
     read, and the task fails saying so.
+  - Runs on the same controller that converge the same target take turns at "look for a scan of this target, else
+    start one" (an advisory file lock under E(SCANOPS_CACHE_DIR), else E(XDG_CACHE_HOME)/scanops or
+    C(~/.cache/scanops)), so the second adopts the first's scan instead of starting another; it waits at most 10
+    minutes, or O(wait_timeout) when that is longer. Runs on different controllers are not serialized.
 seealso:
   - module: scanops.security.scan_info
 '''

@@ -930,3 +930,90 @@ def test_bulk_runs_targets_concurrently_on_one_client(make_adapter):
     adapter2, recorder2 = make_adapter("cloudgeni", slow, api_url="https://cg.example.test/api/v1")
     run_scan(adapter2, params(targets=targets, concurrency=1, wait_sleep=0, force=True), sleep=lambda s: None)
     assert peak[0] == 1 and len(methods(recorder2)) == 3
+
+
+# -- two runs on one controller converge the same target -----------------------------------------------------------
+class RacyHarborGuard(object):
+    """A HarborGuard whose scan list is read by two runs before either triggers, unless something serializes them.
+
+    Every list read waits (at most ``rendezvous`` seconds) for a second list read; without a lock both runs get
+    past it having seen no scan and both trigger.
+    """
+
+    def __init__(self, rendezvous=1.0):
+        self.scans = []
+        self.lock = threading.Lock()
+        self.barrier = threading.Barrier(2, timeout=rendezvous)
+
+    def __call__(self, request):
+        if request.method == "GET" and request.url.path == "/api/scans":
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+            with self.lock:
+                data = [dict(s) for s in reversed(self.scans)]
+            return json_response(200, {"data": data, "meta": {"page": 1, "pageSize": 100, "total": len(data), "totalPages": 1,
+                                                              "hasNext": False, "hasPrev": False}})
+        if request.method == "POST" and request.url.path == "/api/scans":
+            with self.lock:
+                scan = {"id": "scn-%d" % (len(self.scans) + 1), "status": "QUEUED", "image": {"name": "ghcr.io/acme/api", "tag": "9.9"},
+                        "createdAt": iso(time.time())}
+                self.scans.append(scan)
+            return json_response(201, {"scanId": scan["id"], "status": "QUEUED", "message": "queued"})
+        return json_response(404, {"error": {"code": "NOT_FOUND", "message": "no route", "issues": []}})
+
+
+def test_two_runs_on_one_controller_start_one_scan(make_adapter):
+    vendor = RacyHarborGuard()
+    results, errors = [], []
+
+    def one_run():
+        adapter, _rec = make_adapter("harborguard", vendor, api_url="https://hg.example.test")
+        try:
+            results.append(run_scan(adapter, params(image="ghcr.io/acme/api:9.9", wait=False), wallclock=time.time))
+        except Exception as err:  # pylint: disable=broad-except
+            errors.append(err)
+
+    threads = [threading.Thread(target=one_run) for _index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(vendor.scans) == 1
+    assert sorted(r["scan"]["id"] for r in results) == ["scn-1", "scn-1"]
+    assert sorted((r["changed"], r["reused"]) for r in results) == [(False, True), (True, False)]
+
+
+def test_check_mode_takes_no_lock_and_a_busy_lock_fails_clearly(make_adapter, monkeypatch):
+    from ansible_collections.scanops.security.plugins.module_utils import scans
+    from ansible_collections.scanops.security.plugins.module_utils.client import origin_of
+    from ansible_collections.scanops.security.plugins.module_utils.controller_lock import controller_lock
+    vendor = RacyHarborGuard(rendezvous=0.01)
+    adapter, _rec = make_adapter("harborguard", vendor, api_url="https://hg.example.test")
+    wanted = params(image="ghcr.io/acme/api:9.9", wait=False, wait_timeout=0)
+    strategy = scans.strategy_for(adapter, wanted)
+    strategy.resolve()
+    key = ("scan", origin_of("https://hg.example.test"), adapter.organization, strategy.identity())
+    monkeypatch.setattr(scans, "TARGET_LOCK_TIMEOUT", 0.1)
+    with controller_lock(key, 1):
+        checked = run_scan(adapter, dict(wanted), check_mode=True)
+        assert checked["changed"] is True
+        with pytest.raises(ScanFailure) as info:
+            run_scan(adapter, dict(wanted))
+    assert info.value.msg.startswith("Wait for the other run on this controller that is starting a scan of image ghcr.io/acme/api:9.9: "
+                                     "another process on this controller held the lock")
+    assert vendor.scans == []
+
+
+def test_without_a_usable_lock_directory_the_run_goes_on_with_a_warning(make_adapter, monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("SCANOPS_CACHE_DIR", str(blocker))
+    vendor = RacyHarborGuard(rendezvous=0.01)
+    adapter, _rec = make_adapter("harborguard", vendor, api_url="https://hg.example.test")
+    warnings = []
+    result = run_scan(adapter, params(image="ghcr.io/acme/api:9.9", wait=False), warn=warnings.append)
+    assert result["changed"] is True and len(vendor.scans) == 1
+    assert len(warnings) == 1 and "without the controller lock another run on this controller could start a second scan" in warnings[0]
