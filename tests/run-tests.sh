@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults compat)
+all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -84,16 +84,18 @@ molecule() { (cd "$stage" && bash tests/utils/run-molecule.sh); }
 faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
 # The shipped rulebooks under the real ansible-rulebook (Java 17+), from its own cached venv next to the project's.
 eda() { (cd "$stage" && bash tests/utils/eda.sh "$venv-eda"); }
+# Bad inputs from every module's argument spec and hostile redirects, modules run in-process (tests/fuzz).
+fuzz() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/fuzz); }
 # The oldest (2.16) and the newest (2.21) ansible-core, each in its own venv next to the project's.
 compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|compat)
+    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|fuzz|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults|documented|eda|examples|playbooks) dir="tests/$suite" ;;
+        integration|faults|documented|eda|examples|playbooks|fuzz) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;

@@ -81,10 +81,10 @@ class AdminClient:
 
     # -------------------------------------------------------------- faults
     def add_fault(self, kind, vendor="*", method="*", path="*", probability=1.0, count=None, status=None, latency_ms=None,
-                  retry_after=None):
-        """kind: latency | error | error_after | rate_limit | drop_before | drop_after | malformed_json."""
+                  retry_after=None, location=None):
+        """kind: latency | error | error_after | rate_limit | drop_before | drop_after | malformed_json | redirect (with ``location``)."""
         spec = {"kind": kind, "vendor": vendor, "method": method, "path": path, "probability": probability, "count": count}
-        for key, value in (("status", status), ("latency_ms", latency_ms), ("retry_after", retry_after)):
+        for key, value in (("status", status), ("latency_ms", latency_ms), ("retry_after", retry_after), ("location", location)):
             if value is not None:
                 spec[key] = value
         return self._call("POST", "/faults", json=spec)["faults"][0]

@@ -19,8 +19,9 @@ from starlette.routing import Match
 from . import ADMIN_PREFIX, VENDOR_PREFIXES
 from .common import iso_millis
 
-FAULT_KINDS = ("latency", "error", "error_after", "rate_limit", "drop_before", "drop_after", "malformed_json")
+FAULT_KINDS = ("latency", "error", "error_after", "rate_limit", "drop_before", "drop_after", "malformed_json", "redirect")
 ERROR_STATUSES = (500, 502, 503, 504)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 _PREFIX_ITEMS = tuple((prefix + "/", vendor) for vendor, prefix in VENDOR_PREFIXES.items())
 
@@ -125,13 +126,17 @@ class FaultRegistry:
             "kind": kind,
             "probability": float(spec.get("probability", 1.0)),
             "count": spec.get("count"),
-            "status": int(spec.get("status", 503 if kind in ("error", "error_after") else 429 if kind == "rate_limit" else 200)),
+            "status": int(spec.get("status", {"error": 503, "error_after": 503, "rate_limit": 429, "redirect": 307}.get(kind, 200))),
             "latency_ms": int(spec.get("latency_ms", 0)),
             "retry_after": int(spec.get("retry_after", 1)),
+            "location": spec.get("location"),
             "fired": 0,
         }
         if kind in ("error", "error_after") and fault["status"] not in ERROR_STATUSES:
             raise ValueError("error and error_after faults use status 500, 502, 503 or 504")
+        if kind == "redirect" and (fault["status"] not in REDIRECT_STATUSES or not isinstance(fault["location"], str)
+                                   or not fault["location"]):
+            raise ValueError("redirect faults need status 301, 302, 303, 307 or 308 and a location")
         if kind == "latency" and fault["latency_ms"] <= 0:
             raise ValueError("latency faults need latency_ms > 0")
         if not 0.0 <= fault["probability"] <= 1.0:
@@ -246,6 +251,17 @@ class EmulatorMiddleware:
                 message = await receive()
             if not abort_connection(send):
                 raise RuntimeError("emulator fault: connection drop requested")
+        elif kind == "redirect":
+            # Read the request, act on nothing, and point the client elsewhere; "{path}" in the
+            # location stands for the request's own path, "{query}" for its query string.
+            message = {"more_body": True}
+            while message.get("more_body") and message.get("type") != "http.disconnect":
+                message = await receive()
+            query = scope.get("query_string", b"").decode("latin-1")
+            location = fault["location"].replace("{path}", path).replace("{query}", query)
+            await recording_send({"type": "http.response.start", "status": fault["status"],
+                                  "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+            await recording_send({"type": "http.response.body", "body": b"", "more_body": False})
         elif kind == "drop_after":
             capture = _Capture()
             await self.app(scope, receive, capture)

@@ -65,6 +65,21 @@ def test_drop_before_the_server_acted_changes_nothing(emulator_url, http, admin)
     assert scan_total(http) == 1
 
 
+def test_redirect_fault_answers_the_location_and_acts_on_nothing(http, admin):
+    admin.add_fault("redirect", vendor="cloudgeni", method="POST", path="*/repositories/*/scans", status=308,
+                    location="http://127.0.0.1:9/elsewhere{path}?{query}", count=1)
+    moved = http.post(SCANS + "?x=1", json={"branch": "main"}, headers=CLOUDGENI)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "http://127.0.0.1:9/elsewhere/cloudgeni/api/v1/organizations/org_123/repositories/repo_def456/scans?x=1"
+    assert scan_total(http) == 0
+    # count 1: the same request now goes through.
+    assert http.post(SCANS, json={"branch": "main"}, headers=CLOUDGENI).status_code == 201
+    assert [entry["fault"] for entry in admin.requests(vendor="cloudgeni", method="POST")["items"]] == ["redirect", None]
+    for bad in ({"status": 200, "location": "/x"}, {"status": 307}):
+        answer = http.post("/_emulator/faults", json=dict(bad, kind="redirect"))
+        assert answer.status_code == 400 and "location" in answer.json()["error"]
+
+
 def test_server_errors_use_each_vendors_body(http, admin):
     admin.add_fault("error", vendor="*", method="GET", path="*", status=503, count=5)
     repo_id = "11601e5e-8f4b-42e4-a031-b3c4c9ae10fd"
