@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
 
-.PHONY: demo test test-fast sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz compat bench venv build
+.PHONY: demo test test-fast sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat bench venv build
 
 venv:
 	@bash tests/utils/bootstrap-venv.sh "$(VENV)"
@@ -17,7 +17,7 @@ test: venv
 test-fast: venv
 	@VENV="$(VENV)" bash tests/run-tests.sh units emulator documented integration
 
-sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz compat: venv
+sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat: venv
 	@VENV="$(VENV)" bash tests/run-tests.sh $@
 
 bench: venv

@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz compat)
+all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -86,16 +86,18 @@ faults() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/faults); }
 eda() { (cd "$stage" && bash tests/utils/eda.sh "$venv-eda"); }
 # Bad inputs from every module's argument spec and hostile redirects, modules run in-process (tests/fuzz).
 fuzz() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/fuzz); }
+# Two playbook processes on one controller converge the same fresh targets: no duplicate scans (tests/races).
+races() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/races); }
 # The oldest (2.16) and the newest (2.21) ansible-core, each in its own venv next to the project's.
 compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|fuzz|compat)
+    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|fuzz|races|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults|documented|eda|examples|playbooks|fuzz) dir="tests/$suite" ;;
+        integration|faults|documented|eda|examples|playbooks|fuzz|races) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;
