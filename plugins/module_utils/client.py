@@ -416,8 +416,12 @@ class ApiClient(object):
                 may_have_acted=False)
         # These fail before any byte of the request is written, so the server cannot have acted.
         not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-        sent = not isinstance(exc, not_sent)
-        if isinstance(exc, httpx.TimeoutException):
+        # A URL httpx can't speak or a header it refuses to write: nothing left this host.
+        unsendable = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+        sent = not isinstance(exc, not_sent + unsendable)
+        if isinstance(exc, unsendable):
+            what = "the request could not be sent"
+        elif isinstance(exc, httpx.TimeoutException):
             what = "timed out"
         elif sent:
             what = "connection lost before a response"

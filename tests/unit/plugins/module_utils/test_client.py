@@ -552,3 +552,14 @@ def test_proxy_credentials_go_in_proxy_authorization_only():
     assert request.startswith("GET http://api.example.test/api/a ")
     expected = base64.b64encode(b"svc:pr0xy-pw").decode("ascii")
     assert "Proxy-Authorization: Basic %s" % expected in request
+
+
+@pytest.mark.parametrize("failure", [httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'."),
+                                     httpx.LocalProtocolError("Illegal header value")])
+def test_a_request_that_could_not_be_written_says_nothing_was_sent(make_client, failure):
+    client, rec = make_client([failure], retries=0)
+    with pytest.raises(ScanopsTransportError) as info:
+        client.request("POST", "/scans", json_body={"image": "nginx"})
+    assert info.value.may_have_acted is False
+    assert info.value.message.startswith("the request could not be sent")
+    assert "may have acted" not in info.value.message
