@@ -41,6 +41,8 @@ from ansible_collections.scanops.security.plugins.module_utils.validation import
 )
 
 _URL_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
+# A user name at least this long in an http(s) URL is taken for a token (GitHub, GitLab and Bitbucket tokens are longer).
+TOKEN_AS_USER_LENGTH = 16
 
 
 def scanops_argument_spec():
@@ -118,28 +120,31 @@ def validate_params(values, spec):
     return result.validated_parameters
 
 
-def url_passwords(value):
+def url_passwords(value, strict=False):
     """The secrets of every URL with credentials inside ``value`` (strings, lists, dicts).
 
-    ``scheme://user:password@host`` gives the password; ``scheme://token@host`` (a token used as the
-    user name, as Git hosts allow) gives the token.
+    ``scheme://user:password@host`` gives the password; ``https://<token>@host`` (a token used as the
+    user name, as Git hosts allow) gives the token, when the user name is long enough to be one (a
+    plain user name such as ``git`` in ``ssh://git@host`` is not a secret, and masking it would
+    blank that word everywhere in the output). ``strict`` takes any user name for a secret too.
     """
     found = []
     if isinstance(value, string_types):
         if _URL_START.match(value):
-            netloc = value.strip().split("://", 1)[1]
-            netloc = re.split(r"[/?#]", netloc, maxsplit=1)[0]
+            scheme, rest = value.strip().split("://", 1)
+            netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
             userinfo = netloc.rpartition("@")[0]
             user, _sep, password = userinfo.partition(":")
-            secret = password or user
-            if secret:
-                found.append(secret)
+            if password:
+                found.append(password)
+            if user and (strict or (not password and len(user) >= TOKEN_AS_USER_LENGTH and scheme.lower() in ("http", "https"))):
+                found.append(user)
     elif isinstance(value, dict):
         for item in value.values():
-            found.extend(url_passwords(item))
+            found.extend(url_passwords(item, strict))
     elif isinstance(value, (list, tuple)):
         for item in value:
-            found.extend(url_passwords(item))
+            found.extend(url_passwords(item, strict))
     return found
 
 
@@ -150,8 +155,11 @@ def register_url_secrets(module):
     module, but AnsibleModule would still print it in the invocation; registering it first keeps it
     out of results, diffs, errors and logs.
     """
-    for password in url_passwords(module.params):
-        module.no_log_values.add(password)
+    params = module.params or {}
+    for name, value in params.items():
+        # api_url and proxy must carry no credentials at all: whatever is there is hidden.
+        for secret in url_passwords(value, strict=name in ("api_url", "proxy")):
+            module.no_log_values.add(secret)
 
 
 def register_no_log_inputs(module, environ=None):

@@ -9,6 +9,7 @@ __metaclass__ = type
 import httpx
 import pytest
 
+from ansible_collections.scanops.security.plugins.module_utils import common
 from ansible_collections.scanops.security.plugins.modules import (
     callback_endpoint,
     finding_fix,
