@@ -26,7 +26,6 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.validation import check_type_dict
 from ansible.module_utils.errors import UnsupportedError
-from ansible.module_utils.six import string_types
 
 from ansible_collections.scanops.security.plugins.module_utils.client import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
@@ -129,7 +128,7 @@ def url_passwords(value, strict=False):
     blank that word everywhere in the output). ``strict`` takes any user name for a secret too.
     """
     found = []
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         if _URL_START.match(value):
             scheme, rest = value.strip().split("://", 1)
             netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
@@ -179,7 +178,7 @@ def register_no_log_inputs(module, environ=None):
             if option.get("no_log") and fallback and fallback[0] is env_fallback:
                 given.extend(environ[variable] for variable in (fallback[1] if len(fallback) > 1 else ()) if environ.get(variable))
             for value in given:
-                if option.get("no_log") and isinstance(value, (string_types, int, float)) and not isinstance(value, bool):
+                if option.get("no_log") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
                     module.no_log_values.add(str(value))
                 elif option.get("options"):
                     for item in value if isinstance(value, list) else [value]:
@@ -196,7 +195,7 @@ def _dict_with_suboptions_problem(module):
     """
     for name, option in (module.argument_spec or {}).items():
         value = (module.params or {}).get(name)
-        if option.get("type") == "dict" and option.get("options") and isinstance(value, string_types):
+        if option.get("type") == "dict" and option.get("options") and isinstance(value, str):
             try:
                 check_type_dict(value)
             except (TypeError, ValueError) as err:

@@ -22,7 +22,6 @@ __metaclass__ = type
 import math
 import re
 
-from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
@@ -107,7 +106,7 @@ def safe_url(value):
 
 
 def _require_text(value, option, what):
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise OptionError(option, "must be %s, not %s" % (what, type(value).__name__))
     if not value.strip():
         raise OptionError(option, "must not be empty")
@@ -177,7 +176,7 @@ def check_name_or_id(value, option):
 
 
 def _segment(value, option):
-    text = value if isinstance(value, string_types) else str(value)
+    text = value if isinstance(value, str) else str(value)
     if not text.strip():
         raise OptionError(option, "must not be empty")
     if text.strip() in (".", ".."):
@@ -189,7 +188,7 @@ def _segment(value, option):
 
 def check_name(value, option, max_length=MAX_NAME_LENGTH, secret=False):
     """A name or reference: no control, bidirectional-override or invisible characters, at most ``max_length``."""
-    text = value if isinstance(value, string_types) else str(value)
+    text = value if isinstance(value, str) else str(value)
     if len(text) > max_length:
         raise OptionError(option, "is %d characters long; at most %d are allowed" % (len(text), max_length))
     found = _FORBIDDEN_IN_NAMES.search(text)
@@ -201,7 +200,7 @@ def check_name(value, option, max_length=MAX_NAME_LENGTH, secret=False):
 
 def check_text(value, option, max_length=MAX_TEXT_LENGTH):
     """Free text: line breaks and tabs are fine, other control characters are not."""
-    text = value if isinstance(value, string_types) else str(value)
+    text = value if isinstance(value, str) else str(value)
     if len(text) > max_length:
         raise OptionError(option, "is %d characters long; at most %d are allowed" % (len(text), max_length))
     found = _FORBIDDEN_IN_TEXT.search(text)
@@ -287,9 +286,9 @@ def find_lone_surrogate(params, prefix=""):
     items = params.items() if isinstance(params, dict) else enumerate(params or [])
     for key, value in items:
         label = ("%s[%d]" % (prefix, key)) if isinstance(key, int) else ("%s.%s" % (prefix, key) if prefix else str(key))
-        if isinstance(key, string_types) and _LONE_SURROGATE.search(key):
+        if isinstance(key, str) and _LONE_SURROGATE.search(key):
             return label
-        if isinstance(value, string_types):
+        if isinstance(value, str):
             if _LONE_SURROGATE.search(value):
                 return label
         elif isinstance(value, (dict, list, tuple)):
@@ -303,7 +302,7 @@ def check_sendable(value, option):
     """Structured data that will be sent as JSON: finite numbers and UTF-8-encodable strings only."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, string_types) and _LONE_SURROGATE.search(key):
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
                 raise OptionError(option, "a key contains a lone surrogate character, which can't be sent")
             check_sendable(item, "%s.%s" % (option, key))
     elif isinstance(value, (list, tuple)):
@@ -311,7 +310,7 @@ def check_sendable(value, option):
             check_sendable(item, "%s[%d]" % (option, index))
     elif isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise OptionError(option, "must be a finite number (got %s)" % value)
-    elif isinstance(value, string_types) and _LONE_SURROGATE.search(value):
+    elif isinstance(value, str) and _LONE_SURROGATE.search(value):
         raise OptionError(option, "contains a lone surrogate character, which can't be sent")
     return value
 
@@ -341,7 +340,7 @@ def _check_option(name, spec, value, label):
     kind = spec.get("type", "str")
     if kind in ("int", "float"):
         _check_numeric(name, value, label)
-    elif kind in ("str", "path", "raw") and isinstance(value, string_types):
+    elif kind in ("str", "path", "raw") and isinstance(value, str):
         _check_string(name, spec, value, label, kind)
     elif kind == "list" and isinstance(value, list):
         elements = spec.get("elements")
@@ -353,7 +352,7 @@ def _check_option(name, spec, value, label):
                 check_params(item, spec["options"], item_label + ".")
             elif elements in ("int", "float"):
                 _check_numeric(name, item, item_label)
-            elif isinstance(item, string_types):
+            elif isinstance(item, str):
                 _check_string(name, spec, item, item_label, elements or "str")
             else:
                 check_sendable(item, item_label)
