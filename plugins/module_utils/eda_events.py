@@ -37,6 +37,7 @@ import uuid
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
+from ansible_collections.scanops.security.plugins.module_utils.validation import check_params
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import SEVERITIES, empty_counts
 
 # uuid5 namespace of every scanops.security event id (a fixed random value: never change it, or
@@ -304,6 +305,12 @@ def validate_source_args(source, args, spec):
     result = ArgumentSpecValidator(spec).validate(dict(args or {}))
     if result.error_messages:
         raise ScanopsError("scanops.security.%s: %s" % (source, "; ".join(result.error_messages)))
+    # The value checks of every module option (finite numbers, ids, names, URLs): a NaN interval
+    # would otherwise pass "must be greater than 0" and reach the poller's sleep.
+    try:
+        check_params(result.validated_parameters, spec)
+    except ScanopsError as err:
+        raise ScanopsError("scanops.security.%s: %s" % (source, err.message))
     return result.validated_parameters
 
 

@@ -432,3 +432,44 @@ def test_documentation_matches_the_argument_spec(source):
             assert doc.get("default") == option["default"], name
         else:
             assert "default" not in doc, name
+
+
+# -- hostile option values (issue 11): every source checks its options as a module does, before it starts ------------
+POLLING_BASE = {"finding_events": {"provider": "kolega", "api_key": "k-unit-secret"},
+                "scan_events": {"provider": "harborguard", "api_key": "k-unit-secret"}}
+
+
+@pytest.mark.parametrize("source, option, value", [
+    ("finding_events", "interval", float("nan")),
+    ("finding_events", "lookback", float("inf")),
+    ("finding_events", "max_backoff", float("nan")),
+    ("finding_events", "repository_id", ".."),
+    ("finding_events", "finding_id", "a/b"),
+    ("scan_events", "feedback_timeout", float("nan")),
+    ("scan_events", "integration_id", ".."),
+    ("scan_events", "repositories", ["ok", "abc\u202egpj"]),
+    ("scan_events", "image", "nginx:-x"),
+    ("scan_events", "api_url", "https://u:k-unit-pw@hg.example.test"),
+    ("scan_events", "timeout", float("nan")),
+])
+def test_polling_sources_refuse_hostile_values_before_building_a_client(source, option, value, monkeypatch):
+    from ansible_collections.scanops.security.plugins.module_utils import eda_pollers
+
+    def no_client(_options):
+        raise AssertionError("the source built its API client with %s=%r" % (option, value))
+
+    monkeypatch.setattr(eda_pollers, "adapter_from_params", no_client)
+    args = dict(POLLING_BASE[source], **{option: value})
+    with pytest.raises(ScanopsError) as caught:
+        asyncio.run(load(source)["main"](asyncio.Queue(), args))
+    message = caught.value.message
+    assert message.startswith("scanops.security.%s: %s" % (source, option)), message
+    assert "k-unit-secret" not in message and "k-unit-pw" not in message
+
+
+@pytest.mark.parametrize("option, value", [("replay_window", float("nan")), ("queue_timeout", float("inf")),
+                                           ("dedupe_ttl", float("nan")), ("host", "0.0.0.0\n")])
+def test_webhook_refuses_hostile_values(option, value):
+    with pytest.raises(ScanopsError) as caught:
+        WEBHOOK["receiver_options"]({"port": 1, "harborguard_secret": "s", option: value})
+    assert caught.value.message.startswith("scanops.security.scan_webhook: %s" % option)
