@@ -288,6 +288,22 @@ def test_bad_options_are_named(lister, options, message):
     assert SECRET not in str(caught.value)
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"provider": "harborguard", "api_url": "https://svc:pw-inv-9c1d@hg.example.test"}, "api_url: "),
+    ({"provider": "harborguard", "timeout": float("nan")}, "timeout: must be a finite number"),
+    ({"platforms": [{"provider": "harborguard", "rate_limit": float("inf")}]}, "rate_limit: must be a finite number"),
+    ({"platforms": [{"provider": "penaxtra", "api_url": "ftp://pnx.example.test"}]}, "api_url: the scheme ftp"),
+    ({"provider": "harborguard", "proxy": "http://u:pw-inv-9c1d@proxy.example.test:3128"}, "proxy: "),
+])
+def test_hostile_connection_values_are_refused_before_listing(lister, options, message):
+    """Issue 11: the inventory reads each platform through validate_params, with the modules' rules."""
+    with pytest.raises(AnsibleParserError) as caught:
+        parse(options)
+    assert message in str(caught.value)
+    assert SECRET not in str(caught.value) and "pw-inv-9c1d" not in str(caught.value)
+    assert lister.calls == []
+
+
 def test_only_files_named_scan_targets_are_this_plugins(tmp_path):
     plugin = scan_targets.InventoryModule()
     for name, mine in (("scan_targets.yml", True), ("prod.scan_targets.yaml", True), ("hosts.yml", False)):

@@ -210,3 +210,25 @@ def test_findings_lookup_reads_a_cloudgeni_repositorys_newest_completed_scan(mon
                    **connection(provider="cloudgeni", organization="org_1"))
     assert [f["id"] for f in found] == ["f1"]
     assert vendor.requests[-1] == "/organizations/org_1/repositories/repo_1/scans/scan_done/findings"
+
+
+@pytest.mark.parametrize("module, fragments, terms, keywords, option", [
+    (scan_lookup, SCAN_FRAGMENTS, ["x:1"], {"api_url": "https://svc:pw-lookup-4e2a@hg.example.test"}, "api_url"),
+    (scan_lookup, SCAN_FRAGMENTS, ["x:1"], {"api_url": "https://hg.example.test/api?x=1"}, "api_url"),
+    (scan_lookup, SCAN_FRAGMENTS, ["x:1"], {"timeout": float("nan")}, "timeout"),
+    (scan_lookup, SCAN_FRAGMENTS, ["x:1"], {"rate_limit": float("inf")}, "rate_limit"),
+    (scan_lookup, SCAN_FRAGMENTS, ["x:1"], {"proxy": "http://u:pw-lookup-4e2a@proxy.example.test:3128"}, "proxy"),
+    (scan_lookup, SCAN_FRAGMENTS, ["ghcr.io/acme/api\u202e:1"], {}, "image"),
+    (scan_lookup, SCAN_FRAGMENTS, ["nginx:-x"], {}, "image"),
+    (findings_lookup, FINDINGS_FRAGMENTS, [".."], {"provider": "cloudgeni", "organization": "org_1"}, "repository"),
+    (findings_lookup, FINDINGS_FRAGMENTS, ["x:1"], {"limit": -1}, "limit"),
+])
+def test_lookups_refuse_hostile_values_before_any_request(monkeypatch, module, fragments, terms, keywords, option):
+    """Issue 11: lookups read their options through validate_params, with the modules' rules and messages."""
+    vendor = Vendor(monkeypatch, harborguard)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(module, fragments, terms, **connection(**keywords))
+    message = str(caught.value)
+    assert "%s: %s: " % (module.LookupModule.NAME, option) in message, message
+    assert KEY not in message and "pw-lookup-4e2a" not in message
+    assert vendor.requests == []
