@@ -75,7 +75,8 @@ def scan(adapter, **overrides):
 
 # -- item 1: CloudGeni's 409 is per repository -------------------------------------------------------------------
 def test_cloudgeni_running_scan_of_another_branch_and_type_is_waited_for_not_judged(adapter, admin, vendor_http):
-    admin.next_scan("cloudgeni", queued_seconds=0.2, running_seconds=1.0)
+    # Long enough to be still running when our trigger arrives, however loaded the machine (the module waits it out).
+    admin.next_scan("cloudgeni", queued_seconds=1.0, running_seconds=9.0)
     other = vendor_http.post(PATHS["cloudgeni"] + "/organizations/org_123/repositories/repo_abc123/scans",
                              headers={"X-CLOUDGENI-API-KEY": DEMO_API_KEYS["cloudgeni"]},
                              json={"branch": "develop", "type": "full"}).json()

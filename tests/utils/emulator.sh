@@ -12,7 +12,9 @@ start_emulator() {
   "$python" "$root/tests/emulator/serve.py" --host 127.0.0.1 --port 0 --profile "$profile" >"$log" 2>&1 &
   emulator_pid=$!
   emulator_url=""
-  for _ in $(seq 1 300); do
+  # Up to 120 s: on a loaded machine (several suites at once on 2 cores) importing uvicorn and
+  # FastAPI alone can take half a minute.
+  for _ in $(seq 1 1200); do
     emulator_url=$(sed -n 's/^scanops-emulator ready on \(http:[^ ]*\)$/\1/p' "$log" | head -n 1)
     [ -n "$emulator_url" ] && return 0
     if ! kill -0 "$emulator_pid" 2>/dev/null; then
@@ -22,7 +24,7 @@ start_emulator() {
     fi
     sleep 0.1
   done
-  echo "the emulator did not report ready within 30 s:" >&2
+  echo "the emulator did not report ready within 120 s:" >&2
   cat "$log" >&2
   return 1
 }

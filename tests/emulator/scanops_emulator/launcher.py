@@ -33,7 +33,7 @@ def drain(lines):
         continue
 
 
-def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, python=None, documented_only=False,
+def start_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=120.0, python=None, documented_only=False,
                    path_prefix=""):
     """Start the emulator; answer ``(process, base_url)``. Prefer ``running_emulator``, which also stops it."""
     command = [python or sys.executable, "-m", "scanops_emulator", "--host", host, "--port", str(port), "--profile", profile, "--seed", str(seed)]
@@ -83,7 +83,7 @@ def stop_emulator(process, timeout=10.0):
 
 
 @contextlib.contextmanager
-def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=30.0, documented_only=False, path_prefix=""):
+def running_emulator(profile="test", port=0, host="127.0.0.1", seed=0, timeout=120.0, documented_only=False, path_prefix=""):
     """Context manager: start the emulator, yield its base URL (``http://host:port``), stop it.
 
     ``documented_only=True`` starts it with ``--documented-only`` (docs/emulator.md);
