@@ -379,5 +379,24 @@ def fail_with_error(module, err, action, resource=None, **result):
     module.fail_json(msg="%s%s: %s" % (action, " %s" % resource if resource else "", err), **result)
 
 
+class RunRecord(object):
+    """What one run of a long module (scan_run, finding_fix) reports besides its work.
+
+    The class using it sets ``adapter``, ``result`` (the result so far), ``warnings`` and ``_warn``
+    (shows a warning as it happens, or None).
+    """
+
+    def warn(self, message):
+        self.warnings.append(message)
+        if self._warn is not None:
+            self._warn(message)
+
+    def snapshot(self):
+        """The result so far with the API calls made: what a failure at this point returns."""
+        result = dict(self.result)
+        result["api_calls"] = self.adapter.client.stats
+        return result
+
+
 __all__ = ("scanops_argument_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
-           "module_adapter", "fail_with_error", "resolve_settings", "ScanopsModule", "ScanopsApiError", "ScanopsError")
+           "module_adapter", "fail_with_error", "resolve_settings", "RunRecord", "ScanopsModule", "ScanopsApiError", "ScanopsError")

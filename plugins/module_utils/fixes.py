@@ -29,7 +29,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error, module_adapter
+from ansible_collections.scanops.security.plugins.module_utils.common import RunRecord, build_adapter, fail_with_error, module_adapter
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
     _selection_options,
@@ -141,7 +141,7 @@ def state_of(fix):
             "refinements": list(fix["refinements"] or []), "pull_requests": list(fix["pull_request_urls"])}
 
 
-class FixRun(object):
+class FixRun(RunRecord):
     """One finding_fix invocation (see the module docstring for the states)."""
 
     def __init__(self, adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic):
@@ -160,19 +160,9 @@ class FixRun(object):
         self.result = {"changed": False, "state": params.get("state"), "fix": None, "findings": [], "finding_ids": [],
                        "actions": self.actions, "pull_request_urls": [], "cancelled": []}
 
-    def warn(self, message):
-        self.warnings.append(message)
-        if self._warn is not None:
-            self._warn(message)
-
     def step(self, action, resource=None):
         self.action = action
         self.resource = resource or self.label
-
-    def snapshot(self):
-        result = dict(self.result)
-        result["api_calls"] = self.adapter.client.stats
-        return result
 
     # -- validation (no request) -------------------------------------------------------------------
     def validate(self):

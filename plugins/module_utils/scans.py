@@ -24,7 +24,7 @@ import time
 
 from ansible_collections.scanops.security.plugins.module_utils.callbacks import is_object_id
 from ansible_collections.scanops.security.plugins.module_utils.client import origin_of, usable_wait
-from ansible_collections.scanops.security.plugins.module_utils.common import build_adapter, fail_with_error
+from ansible_collections.scanops.security.plugins.module_utils.common import RunRecord, build_adapter, fail_with_error
 from ansible_collections.scanops.security.plugins.module_utils.controller_lock import (
     ControllerLockTimeout,
     ControllerLockUnavailable,
@@ -900,7 +900,7 @@ class _Clock(object):
         self.wallclock = wallclock
 
 
-class ScanRun(object):
+class ScanRun(RunRecord):
     """One ``scan_run`` invocation (see ``run_scan``)."""
 
     def __init__(self, adapter, params, check_mode=False, warn=None, sleep=time.sleep, clock=time.monotonic,
@@ -919,18 +919,8 @@ class ScanRun(object):
         self.result = {"changed": False, "reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
         self._deadline = None
 
-    def warn(self, message):
-        self.warnings.append(message)
-        if self._warn is not None:
-            self._warn(message)
-
     def fail(self, error, action, resource=None):
         raise ScanFailure(error, action, resource, self.snapshot())
-
-    def snapshot(self):
-        result = dict(self.result)
-        result["api_calls"] = self.adapter.client.stats
-        return result
 
     # -- validation -------------------------------------------------------------------------------
     def validate(self, for_info=False):
