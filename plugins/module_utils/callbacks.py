@@ -390,6 +390,10 @@ def list_endpoints(manager, name=None, url=None):
 
 
 # ---------------------------------------------------------------------------------- module entry points
+# callback_endpoint's result keys in a run that failed before it found (or created) the endpoint.
+ENDPOINT_NOT_REACHED = {"callback_id": None, "endpoint": None}
+
+
 def _resource(params):
     return repr(params.get("name") if params.get("provider") == "agilesec" else params.get("url"))
 
@@ -398,7 +402,7 @@ def run_callback_endpoint(module, **client_options):
     """Main of ``callback_endpoint``."""
     params = module.params
     # What a failed result says about the endpoint until the run finds (or creates) it.
-    progress = {"callback_id": None, "endpoint": None}
+    progress = dict(ENDPOINT_NOT_REACHED)
     try:
         desired, warnings = validate_endpoint_params(params)
     except InputError as err:

@@ -18,6 +18,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import contextlib
+import copy
 import os
 import re
 import traceback
@@ -42,6 +43,8 @@ from ansible_collections.scanops.security.plugins.module_utils.validation import
 _URL_START = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
 # A user name at least this long in an http(s) URL is taken for a token (GitHub, GitLab and Bitbucket tokens are longer).
 TOKEN_AS_USER_LENGTH = 16
+# ApiClient.stats before its first request: what a result says when the run sent none.
+NO_API_CALLS = {"total": 0, "retries": 0}
 
 
 def scanops_argument_spec():
@@ -203,14 +206,40 @@ def _dict_with_suboptions_problem(module):
     return None
 
 
+def failed_result(failure_defaults, **reached):
+    """The keys of a failed module result: what the run reached, over ``failure_defaults``.
+
+    ``failure_defaults`` maps each key the module's RETURN documents as ``always`` to its value in a
+    run that failed before reaching it (null, empty, 0 or false); ``api_calls`` is always one of
+    them and counts no request unless ``reached`` says otherwise. Every value is a fresh copy.
+    """
+    result = {"api_calls": dict(NO_API_CALLS)}
+    result.update(copy.deepcopy(failure_defaults or {}))
+    result.update(reached)
+    return result
+
+
 class ScanopsModule(AnsibleModule):
-    """AnsibleModule that keeps secrets out of its output from the moment it reads its parameters.
+    """AnsibleModule that keeps secrets out of its output from the moment it reads its parameters,
+    and whose failed results carry every key RETURN promises in every result.
 
     Right after loading, before AnsibleModule validates (and may fail printing the whole
     invocation) or logs the invocation, it registers the passwords of URLs and the values of
     ``no_log`` options, and rejects a dictionary option with suboptions given a non-dictionary with a
     message that names the option.
+
+    ``failure_defaults`` (see ``failed_result``) completes every ``fail_json``, AnsibleModule's own
+    refusals of the options included, so a task that reads a documented key of a failed result
+    never finds it missing.
     """
+
+    def __init__(self, *args, **kwargs):
+        # Set before AnsibleModule.__init__, which fails the module when it refuses the options.
+        self.failure_defaults = kwargs.pop("failure_defaults", None) or {}
+        super(ScanopsModule, self).__init__(*args, **kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        super(ScanopsModule, self).fail_json(msg, **failed_result(self.failure_defaults, **kwargs))
 
     def _load_params(self):
         super(ScanopsModule, self)._load_params()
@@ -399,4 +428,5 @@ class RunRecord(object):
 
 
 __all__ = ("scanops_argument_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
-           "module_adapter", "fail_with_error", "resolve_settings", "RunRecord", "ScanopsModule", "ScanopsApiError", "ScanopsError")
+           "module_adapter", "fail_with_error", "resolve_settings", "RunRecord", "ScanopsModule", "failed_result", "ScanopsApiError",
+           "ScanopsError")

@@ -27,6 +27,7 @@ before the POST, naming the quota, what is left and when the period resets.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import copy
 import time
 
 from ansible_collections.scanops.security.plugins.module_utils.common import RunRecord, build_adapter, fail_with_error, module_adapter
@@ -98,6 +99,12 @@ def finding_fix_info_spec():
     return spec
 
 
+# finding_fix's result keys in a run that failed before it reached them; ``state`` is null only when Ansible
+# refused the options (run_finding_fix sets it as soon as it starts).
+FIX_NOT_REACHED = {"state": None, "fix": None, "findings": [], "finding_ids": [], "actions": [], "pull_request_urls": [],
+                   "cancelled": []}
+
+
 def require_fix_provider(module_name, provider):
     """Fail (no request sent, no credential needed) for a platform that has no fixes API."""
     if provider not in FIX_PROVIDERS:
@@ -157,8 +164,7 @@ class FixRun(RunRecord):
         self.resource = params.get("repository")
         self.actions = []
         self.progress = None
-        self.result = {"changed": False, "state": params.get("state"), "fix": None, "findings": [], "finding_ids": [],
-                       "actions": self.actions, "pull_request_urls": [], "cancelled": []}
+        self.result = dict(copy.deepcopy(FIX_NOT_REACHED), changed=False, state=params.get("state"), actions=self.actions)
 
     def step(self, action, resource=None):
         self.action = action
@@ -623,6 +629,8 @@ def _resolve_repository_id(source):
 # -- module entry points ---------------------------------------------------------------------------
 def run_finding_fix(module, sleep=time.sleep, clock=time.monotonic):
     """Entry point of finding_fix."""
+    # The options are accepted: from here on every failed result names the state asked for.
+    module.failure_defaults = dict(getattr(module, "failure_defaults", None) or FIX_NOT_REACHED, state=module.params.get("state"))
     try:
         require_fix_provider("finding_fix", module.params["provider"])
     except ScanopsError as err:

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import concurrent.futures
 import contextlib
+import copy
 import datetime
 import re
 import threading
@@ -61,6 +62,8 @@ MAX_CONCURRENCY = 32
 # Server and controller clocks differ; a scan created this long before our trigger may still be ours.
 CLOCK_SKEW = 300.0
 DEFAULT_FINDINGS_LIMIT = 500
+# scan_run's result keys before the run reaches them, and in a result that failed first (ScanopsModule's failure_defaults).
+SCAN_RUN_NOT_REACHED = {"reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
 # How long a run waits (at least; its wait_timeout when longer) for another run on this controller that
 # is starting a scan of the same target.
 TARGET_LOCK_TIMEOUT = 600.0
@@ -916,7 +919,7 @@ class ScanRun(RunRecord):
         # One target of a bulk run: the gate verdict and the report entry are left to BulkScanRun.
         self.bulk = bulk
         self.report_entry = None
-        self.result = {"changed": False, "reused": False, "timed_out": False, "scan": None, "gate": None, "reports": []}
+        self.result = dict(copy.deepcopy(SCAN_RUN_NOT_REACHED), changed=False)
         self._deadline = None
 
     def fail(self, error, action, resource=None):

@@ -534,6 +534,10 @@ def list_sensors(adapter, name=None):
 
 
 # ---------------------------------------------------------------------------------- module entry points
+# scan_sensor's result keys in a run that failed before it found (or created) the sensor.
+SENSOR_NOT_REACHED = {"sensor": None, "sensor_id": None, "execution_id": None}
+
+
 def _require_agilesec(module, result=None):
     if module.params.get("provider") != "agilesec":
         module.fail_json(msg="provider: scan sensors exist only on AgileSec (provider=agilesec), not %s" % module.params.get("provider"),
@@ -544,7 +548,7 @@ def run_scan_sensor(module, **client_options):
     """Main of ``scan_sensor``."""
     register_config_secrets(module)
     # What a failed result says about the sensor until the run finds (or creates) it.
-    progress = {"sensor": None, "sensor_id": None, "execution_id": None}
+    progress = dict(SENSOR_NOT_REACHED)
     _require_agilesec(module, progress)
     params = module.params
     try:

@@ -219,7 +219,7 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible_collections.scanops.security.plugins.module_utils.callbacks import run_callback_endpoint
+from ansible_collections.scanops.security.plugins.module_utils.callbacks import ENDPOINT_NOT_REACHED, run_callback_endpoint
 from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
 
 
@@ -236,7 +236,7 @@ def main():
         active=dict(type="bool"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True, failure_defaults=ENDPOINT_NOT_REACHED)
     run_callback_endpoint(module)
 
 

@@ -365,7 +365,8 @@ cancelled:
   type: list
   elements: str
 state:
-  description: The O(state) asked for (also in a failed result).
+  description: The O(state) asked for, also in a failed result; null there only when Ansible refused the options (a value
+    outside an option's choices, a missing required option) before the module could read them.
   returned: always
   type: str
 api_calls:
@@ -428,13 +429,13 @@ error:
 '''
 
 from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
-from ansible_collections.scanops.security.plugins.module_utils.fixes import finding_fix_spec, run_finding_fix
+from ansible_collections.scanops.security.plugins.module_utils.fixes import FIX_NOT_REACHED, finding_fix_spec, run_finding_fix
 
 
 def main():
     argument_spec = scanops_argument_spec()
     argument_spec.update(finding_fix_spec())
-    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True, failure_defaults=FIX_NOT_REACHED)
     run_finding_fix(module)
 
 

@@ -261,6 +261,7 @@ from ansible_collections.scanops.security.plugins.module_utils.findings import (
     DEFAULT_CONCURRENCY,
     finding_selection_spec,
     run_finding_status,
+    status_result,
 )
 
 
@@ -274,7 +275,7 @@ def main():
         assignee=dict(type="str"),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
     )
-    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = ScanopsModule(argument_spec=argument_spec, supports_check_mode=True, failure_defaults=status_result())
     run_finding_status(module)
 
 

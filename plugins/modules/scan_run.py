@@ -611,6 +611,7 @@ from ansible_collections.scanops.security.plugins.module_utils.scans import (
     DEFAULT_CONCURRENCY,
     HARBORGUARD_SCANNERS,
     MAX_CONCURRENCY,
+    SCAN_RUN_NOT_REACHED,
     bulk_target_spec,
     run_scan,
     scan_adapter,
@@ -644,7 +645,8 @@ def argument_spec():
 
 
 def main():
-    module = ScanopsModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("scan_id", "targets")])
+    module = ScanopsModule(argument_spec=argument_spec(), supports_check_mode=True, mutually_exclusive=[("scan_id", "targets")],
+                           failure_defaults=SCAN_RUN_NOT_REACHED)
     # One connection pool for every worker thread of a bulk run (an out-of-range value fails in run_scan).
     workers = min(max(module.params["concurrency"] or 1, 1), MAX_CONCURRENCY)
     with scan_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, workers)) as adapter:

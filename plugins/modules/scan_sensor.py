@@ -286,7 +286,7 @@ error:
 '''
 
 from ansible_collections.scanops.security.plugins.module_utils.common import scanops_argument_spec
-from ansible_collections.scanops.security.plugins.module_utils.sensors import SensorModule, run_scan_sensor
+from ansible_collections.scanops.security.plugins.module_utils.sensors import SENSOR_NOT_REACHED, SensorModule, run_scan_sensor
 
 
 def main():
@@ -307,7 +307,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     # SensorModule registers the secret values inside config as no_log values before logging.
-    module = SensorModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = SensorModule(argument_spec=argument_spec, supports_check_mode=True, failure_defaults=SENSOR_NOT_REACHED)
     run_scan_sensor(module)
 
 

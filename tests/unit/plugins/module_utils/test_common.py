@@ -5,6 +5,8 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import types
+
 import httpx
 import pytest
 import yaml
@@ -22,6 +24,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsTransportError,
     VocabularyError,
 )
+from ansible_collections.scanops.security.tests.utils.module_runner import run_main
 
 ENV_NAMES = ("SCANOPS_PROVIDER", "SCANOPS_API_URL", "SCANOPS_API_KEY", "CLOUDGENI_API_KEY", "CLOUDGENI_ORG_ID",
              "CLOUDGENI_API_URL", "KOLEGA_TOKEN", "KOLEGA_API_URL", "AGILESEC_API_TOKEN", "AGILESEC_API_URL",
@@ -232,6 +235,43 @@ def test_module_adapter_returns_what_the_block_did_so_far_with_a_failure():
                                    transport=transport):
             raise InputProblem("name: ambiguous")
     assert info.value.result["thing_id"] == "t-1" and info.value.result["changed"] is False
+
+
+def test_failed_result_is_what_the_run_reached_over_fresh_copies_of_the_defaults():
+    defaults = {"scan": None, "reports": [], "reused": False}
+    result = common.failed_result(defaults, scan={"id": "s1"}, changed=False)
+    assert result == {"scan": {"id": "s1"}, "reports": [], "reused": False, "changed": False,
+                      "api_calls": {"total": 0, "retries": 0}}
+    result["reports"].append("gate.sarif")
+    assert defaults == {"scan": None, "reports": [], "reused": False}
+    assert common.failed_result(defaults)["reports"] == []
+    sent = {"total": 3, "retries": 1, "GET": 3}
+    assert common.failed_result(defaults, api_calls=sent)["api_calls"] == sent
+    assert common.failed_result(None) == {"api_calls": {"total": 0, "retries": 0}}
+    assert common.failed_result(None)["api_calls"] is not common.NO_API_CALLS
+
+
+def tiny_module(failure_defaults):
+    """A module whose options only ScanopsModule checks and whose own code always fails, having found a thing."""
+    def main():
+        module = common.ScanopsModule(argument_spec=dict(color=dict(type="str", choices=["red"], required=True)),
+                                      failure_defaults=failure_defaults)
+        module.fail_json(msg="the module's own failure", thing={"id": "t1"})
+    return types.SimpleNamespace(main=main)
+
+
+def test_scanops_module_completes_every_failed_result_also_when_ansible_refuses_the_options():
+    defaults = {"thing": None, "things": []}
+    for args in ({"color": "blue"}, {}):
+        refused = run_main(tiny_module(defaults), args).result
+        assert refused["failed"] is True and "color" in refused["msg"], refused
+        assert (refused["thing"], refused["things"], refused["api_calls"]) == (None, [], {"total": 0, "retries": 0})
+    own = run_main(tiny_module(defaults), {"color": "red"}).result
+    assert own["msg"] == "the module's own failure"
+    assert (own["thing"], own["things"], own["api_calls"]) == ({"id": "t1"}, [], {"total": 0, "retries": 0})
+    assert defaults == {"thing": None, "things": []}
+    bare = run_main(tiny_module(None), {"color": "blue"}).result
+    assert bare["api_calls"] == {"total": 0, "retries": 0} and "thing" not in bare
 
 
 def assert_documented_as_specified(fragment_yaml, spec):
