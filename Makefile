@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
 
-.PHONY: demo test test-fast sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat bench venv build
+.PHONY: demo test test-fast sanity units emulator documented conformance integration eda examples playbooks lint molecule faults fuzz races compat bench venv build
 
 venv:
 	@bash tests/utils/bootstrap-venv.sh "$(VENV)"
@@ -15,9 +15,9 @@ test: venv
 	@VENV="$(VENV)" bash tests/run-tests.sh all
 
 test-fast: venv
-	@VENV="$(VENV)" bash tests/run-tests.sh units emulator documented integration
+	@VENV="$(VENV)" bash tests/run-tests.sh units emulator documented conformance integration
 
-sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat: venv
+sanity units emulator documented conformance integration eda examples playbooks lint molecule faults fuzz races compat: venv
 	@VENV="$(VENV)" bash tests/run-tests.sh $@
 
 bench: venv

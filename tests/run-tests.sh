@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 export PATH="$venv/bin:$PATH"
-all_suites=(sanity units emulator documented integration eda examples playbooks lint molecule faults fuzz races compat)
+all_suites=(sanity units emulator documented conformance integration eda examples playbooks lint molecule faults fuzz races compat)
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
@@ -65,6 +65,8 @@ emulator() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/emulator
 integration() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/integration); }
 # Every module on every provider against the emulator's documented-only mode; prints the matrix.
 documented() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/documented); }
+# Every module's results (success, check mode, re-run, bad input, 401/404/5xx, partial failure) against its RETURN block.
+conformance() { (cd "$stage" && python -m pytest "${pytest_args[@]}" tests/conformance); }
 # Every module's EXAMPLES and every role README play, run as written against the emulator (prints the counts).
 examples() { (cd "$stage" && python -m pytest "${pytest_args[@]}" -s tests/examples); }
 # The playbooks as a user runs them on real platforms: the emulator behind another base URL, no emulator
@@ -93,11 +95,11 @@ compat() { (cd "$stage" && bash tests/utils/compat.sh "$venv"); }
 
 for suite in "${suites[@]}"; do
   case "$suite" in
-    sanity|units|emulator|documented|integration|eda|examples|playbooks|lint|molecule|faults|fuzz|races|compat)
+    sanity|units|emulator|documented|conformance|integration|eda|examples|playbooks|lint|molecule|faults|fuzz|races|compat)
       # A suite whose tests have not been written yet is reported, not silently passed.
       case "$suite" in
         units) dir="tests/unit" ;;
-        integration|faults|documented|eda|examples|playbooks|fuzz|races) dir="tests/$suite" ;;
+        integration|faults|documented|conformance|eda|examples|playbooks|fuzz|races) dir="tests/$suite" ;;
         emulator) dir="tests/emulator/tests" ;;
         molecule) dir="roles/post_deploy_scan/molecule" ;;  # scenarios live in roles/<role>/molecule/
         lint) dir="roles" ;;

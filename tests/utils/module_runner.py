@@ -33,7 +33,7 @@ except ImportError:  # ansible-core < 2.19
     ansible_internal = None
 from ansible.module_utils.common import warnings as ansible_warnings
 
-from ansible_collections.scanops.security.plugins.module_utils import common, findings, fixes, scans
+from ansible_collections.scanops.security.plugins.module_utils import client, common, findings, fixes, scans
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -75,6 +75,23 @@ def client_overrides(**options):
         for namespace in ADAPTER_USERS:
             stack.enter_context(mock.patch.object(namespace, "build_adapter", build))
         yield
+
+
+@contextlib.contextmanager
+def shared_trust_store():
+    """Clients built in the block share one default trust context instead of loading the CA bundle each time.
+
+    Loading it is most of what building a client costs (tens of milliseconds, far more on a busy
+    machine), which a module process pays once and a suite of in-process runs pays every run. Not
+    for runs with ``client_cert``: loading a certificate chain would change the shared context.
+    """
+    if not _TRUST_CONTEXT:
+        _TRUST_CONTEXT.append(client._default_trust_context())  # pylint: disable=protected-access
+    with mock.patch.object(client, "_default_trust_context", lambda: _TRUST_CONTEXT[0]):
+        yield
+
+
+_TRUST_CONTEXT = []
 
 
 class ModuleRun(object):
