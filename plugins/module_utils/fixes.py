@@ -343,6 +343,8 @@ class FixRun(RunRecord):
             self.step("Read the diff of fix %s of" % raw["id"])
             answer = adapter.get_fix_diff(self.repository_id, raw["id"]) or {}
             final["fix"]["diff"] = answer.get("diff")
+            # finish() counted the requests before this one.
+            final["api_calls"] = adapter.client.stats
         return final
 
     def _note_differences(self, raw):

@@ -295,8 +295,8 @@ fix:
       description: The last progress answer, agent steps, duration and last activity; null when the run read none.
       type: dict
     diff:
-      description: The code diff; null while the fix runs.
-      returned: with O(return_diff=true)
+      description: The code diff; null while the fix runs. Read last, so a failed result has none.
+      returned: with O(return_diff=true), not in a failed result
       type: str
     created_at:
       description: When the fix was created.

@@ -67,7 +67,7 @@ class Case(object):
     @property
     def request_failed(self):
         """The case made a request fail on purpose (a wrong key, a missing object or path, a server error)."""
-        return self.kind in ("api-401", "api-404", "api-5xx", "partial")
+        return self.kind in ("api-401", "api-404", "api-5xx", "partial", "documented-only")
 
 
 def _scan_finished(case):
@@ -108,6 +108,7 @@ CONDITIONS = {
     "when several runs could be the one the trigger started":
         lambda case, parent: None if case.provider == "penaxtra" and not case.refused else False,
     "with O(return_diff=true)": lambda case, parent: bool(case.args.get("return_diff")),
+    "with O(return_diff=true), not in a failed result": lambda case, parent: bool(case.args.get("return_diff")) and not case.failed,
     # An AssumedCallError's two extra keys: whether a platform lacks an assumption is not up to the case.
     "when the platform refused a call, a field or a value the collection assumes": lambda case, parent: None,
     "when findings were cut": lambda case, parent: None if case.args.get("return_findings") or case.args.get("sarif_path") or

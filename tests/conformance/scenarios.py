@@ -157,7 +157,7 @@ SCENARIOS = [
 
     Scenario("finding_fix", "kolega", lambda p: dict(repository="web-frontend", ids=p["kolega_findings"][:1], title="Remove the key",
                                                      instructions="Read it from the environment.", source_repo="acme/web",
-                                                     state="pull_request", **WAIT),
+                                                     state="pull_request", return_diff=True, **WAIT),
              prepare=kolega_findings, bad=(("title", " "),)),
     Scenario("finding_fix_info", "kolega", lambda p: dict(repository="web-frontend", return_diff=True, return_progress=True),
              prepare=kolega_fix, missing=lambda p: dict(fix_id="f" * 8)),

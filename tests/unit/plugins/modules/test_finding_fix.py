@@ -49,6 +49,9 @@ def test_return_diff_adds_the_code_diff(run):
     vendor = FakeKolegaFixes()
     result = run(finding_fix, vendor, dict(BASE, return_diff=True))
     assert result["fix"]["diff"].startswith("--- a/")
+    # The diff is read last; api_calls counts that request too.
+    assert vendor.requests[-1].url.path.endswith("/diff")
+    assert result["api_calls"]["total"] == len(vendor.requests)
 
 
 def test_quota_failure_names_the_quota_before_any_write(run):
