@@ -29,6 +29,27 @@ def platform(emulator_url):  # pylint: disable=redefined-outer-name
     prepared.http.close()
 
 
+class Strict(object):
+    """An emulator that serves only what the vendor pages document, with its admin client and platform helper."""
+
+    def __init__(self, url, admin, platform):
+        self.url = url
+        self.admin = admin
+        self.platform = platform
+
+
+@pytest.fixture(scope="session")
+def strict():
+    with running_emulator(profile="test", port=0, documented_only=True) as base_url:
+        with AdminClient(base_url) as client:
+            assert client.health()["documented_only"] is True
+            prepared = Platform(base_url)
+            try:
+                yield Strict(base_url, client, prepared)
+            finally:
+                prepared.http.close()
+
+
 @pytest.fixture(autouse=True)
 def private_cache_dir(tmp_path, monkeypatch):
     """Controller locks and caches of in-process module runs live in the test's own directory."""

@@ -17,7 +17,10 @@ emulator, and every result is checked with returns.check_result:
 * ``partial``: the first write of the success run, and the last call after it, answered 503 on
   fresh state: what was done before must still be in the documented keys, and a re-run without
   the fault must succeed;
-* extra cases a scenario names (``gate-failed``: a gate that fails).
+* extra cases a scenario names (``gate-failed``: a gate that fails);
+* ``documented-only``: the success run against a second emulator that serves only what the vendor
+  pages document; a flow that needs a call, field or value the collection assumes fails with
+  ``error.undocumented`` and ``error.assumption``, any other flow succeeds.
 """
 
 import json
@@ -65,12 +68,13 @@ class RequestLog(object):
 class ScenarioRun(object):
     """Runs every case of one scenario and collects the problems."""
 
-    def __init__(self, scenario, emulator_url, admin, platform, out_dir):
+    def __init__(self, scenario, emulator_url, admin, platform, out_dir, strict=None):
         self.scenario = scenario
         self.emulator_url = emulator_url
         self.admin = admin
         self.platform = platform
         self.out_dir = out_dir
+        self.strict = strict
         self.module = load_module(scenario.module)
         self.doc = parse_return(self.module)
         self.log = RequestLog(admin)
@@ -81,10 +85,10 @@ class ScenarioRun(object):
         self.coverage["scenarios"].append(scenario.label)
 
     # -- plumbing --------------------------------------------------------------------------------
-    def connection(self):
+    def connection(self, emulator_url=None):
         provider = self.scenario.provider
-        values = dict(provider=provider, api_url=self.emulator_url + CLIENT_BASE_PATHS[provider], api_key=API_KEYS[provider],
-                      rate_limit=0, retries=RETRIES)
+        values = dict(provider=provider, api_url=(emulator_url or self.emulator_url) + CLIENT_BASE_PATHS[provider],
+                      api_key=API_KEYS[provider], rate_limit=0, retries=RETRIES)
         if provider == "cloudgeni":
             values["organization"] = "org_123"
         return values
@@ -105,12 +109,13 @@ class ScenarioRun(object):
     def problem(self, kind, text):
         self.problems.append("%s %s: %s" % (self.scenario.id, kind, text))
 
-    def run(self, kind, args):
+    def run(self, kind, args, log=None):
         """Run the module once; check its result against RETURN. Answers ``(result or None, requests)``."""
-        self.log.new()
+        log = log or self.log
+        log.new()
         with client_overrides(sleep=lambda seconds: None), shared_trust_store():
             outcome = run_main(self.module, args, timeout=RUN_SECONDS)
-        requests = self.log.new()
+        requests = log.new()
         self.coverage["cases"][kind] = self.coverage["cases"].get(kind, 0) + 1
         if outcome.crashed:
             self.problem(kind, "no clean result: %s" % outcome.output[-800:])
@@ -141,6 +146,8 @@ class ScenarioRun(object):
         self.input_errors(args)
         self.api_errors(args)
         self.partial_failures(sequence, any(method not in READS for method, _route in sequence))
+        if self.strict is not None:
+            self.documented_only()
 
     def check_mode(self, args):
         result, requests = self.run("check", dict(args, _ansible_check_mode=True, _ansible_diff=True))
@@ -247,6 +254,28 @@ class ScenarioRun(object):
             self.expect("rerun", again is not None and not again.get("failed"),
                         "the re-run after %s %s failed: %s" % (method, route, (again or {}).get("msg")))
 
+    def documented_only(self):
+        strict = self.strict
+        strict.admin.reset()
+        strict.admin.config(self.scenario.provider, queued_seconds=0.02, running_seconds=0.1)
+        prepared = dict(out=str(self.out_dir))
+        if self.scenario.prepare is not None:
+            prepared.update(self.scenario.prepare(strict.platform, strict.admin))
+        log = RequestLog(strict.admin)
+        result, requests = self.run("documented-only", dict(self.connection(strict.url), **self.scenario.args(prepared)), log)
+        if result is None:
+            return
+        total = (result.get("api_calls") or {}).get("total")
+        self.expect("documented-only", total == len(requests), "api_calls.total is %r, the platform received %d requests"
+                    % (total, len(requests)))
+        if not result.get("failed"):
+            SUMMARY.append("%s: documented-only: succeeds (%d requests)" % (self.scenario.id, len(requests)))
+            return
+        error = result.get("error") or {}
+        self.expect("documented-only", error.get("undocumented") and error.get("assumption"),
+                    "failed without naming the assumption the platform refused: %s" % result.get("msg"))
+        SUMMARY.append("%s: documented-only: fails naming %s (%s)" % (self.scenario.id, error.get("undocumented"), error.get("assumption")))
+
 
 def partial_points(sequence):
     """The calls to fail for the partial-failure cases: the first write that follows another call, and the
@@ -265,8 +294,8 @@ def partial_points(sequence):
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
-def test_every_result_keeps_the_return_contract(scenario, emulator_url, admin, platform, tmp_path):
-    run = ScenarioRun(scenario, emulator_url, admin, platform, tmp_path)
+def test_every_result_keeps_the_return_contract(scenario, emulator_url, admin, platform, strict, tmp_path):
+    run = ScenarioRun(scenario, emulator_url, admin, platform, tmp_path, strict)
     run.run_all()
     assert not run.problems, "\n".join(run.problems)
 
