@@ -116,8 +116,24 @@ CONDITIONS = {
 }
 
 
-def condition(phrase, case, parent):
+def _raw_included(case):
+    include_raw = case.args.get("include_raw")
+    return not case.args.get("fields") if include_raw is None else bool(include_raw)
+
+
+# Phrases whose answer depends on the key they describe too: fn(case, parent, key).
+KEYED_CONDITIONS = {
+    "unless O(fields) leaves it out":
+        lambda case, parent, key: case.args.get("fields") is None or key in case.args["fields"],
+    "with O(include_raw=true), or when neither O(include_raw) nor O(fields) is set":
+        lambda case, parent, key: _raw_included(case),
+}
+
+
+def condition(phrase, case, parent, key=None):
     """True, False or None for a ``returned`` phrase; raises KeyError for a phrase nobody taught this file."""
+    if phrase in KEYED_CONDITIONS:
+        return KEYED_CONDITIONS[phrase](case, parent, key)
     return CONDITIONS[phrase](case, parent)
 
 
@@ -172,7 +188,7 @@ def check_keys(path, mapping, documented, case, problems):
                 problems.append("%s: no returned condition" % key)
         else:
             try:
-                expected = condition(phrase, case, mapping)
+                expected = condition(phrase, case, mapping, key)
             except KeyError:
                 problems.append("%s%s: returned condition %r is not one tests/conformance/returns.py knows" % (prefix, key, phrase))
                 expected = None

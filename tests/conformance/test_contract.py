@@ -120,3 +120,25 @@ def test_every_module_documents_error_and_api_calls_alike(name):
     # scan_run's bulk mode reports one error per target (scans[].error) instead.
     assert doc["error"]["returned"] in ("when a request to the platform failed",
                                         "when a request to the platform failed, not with O(targets)")
+
+
+def test_fields_and_include_raw_decide_which_keys_of_a_finding_are_there():
+    raw_phrase = "with O(include_raw=true), or when neither O(include_raw) nor O(fields) is set"
+    doc = {"findings": {"description": "x", "returned": "success", "type": "list", "elements": "dict", "contains": {
+        "id": {"description": "x", "type": "str"},
+        "severity": {"description": "x", "type": "str", "returned": "unless O(fields) leaves it out"},
+        "raw": {"description": "x", "type": "dict", "returned": raw_phrase}}}}
+
+    def found(findings, **args):
+        result = {"findings": findings}
+        return check_result(doc, result, Case("success", args, result))
+
+    assert found([{"id": "a", "severity": "high", "raw": {}}]) == []
+    assert found([{"id": "a", "severity": "high"}], fields=["severity"]) == []
+    assert found([{"id": "a", "raw": {}}], fields=[], include_raw=True) == []
+    assert found([{"id": "a", "severity": "high"}], include_raw=False) == []
+    assert found([{"id": "a", "raw": {}}]) == ["findings[0].severity: missing (returned: unless O(fields) leaves it out)"]
+    assert found([{"id": "a", "severity": "high", "raw": {}}], fields=["severity"]) == [
+        "findings[0].raw: present although returned: %s" % raw_phrase]
+    assert found([{"id": "a", "severity": "high"}], fields=["severity"], include_raw=True) == [
+        "findings[0].raw: missing (returned: %s)" % raw_phrase]
