@@ -146,32 +146,41 @@ findings:
       type: str
     provider:
       description: The provider id.
+      returned: unless O(fields) leaves it out
       type: str
     rule_id:
       description: Check id (CloudGeni, Kolega) or CVE id (HarborGuard); for Penaxtra a C(control_id) the platform sends
         (an assumption, see C(docs/assumptions.md)), else null.
+      returned: unless O(fields) leaves it out
       type: str
     title:
       description: Short description.
+      returned: unless O(fields) leaves it out
       type: str
     severity:
       description: Normalized severity, one of critical, high, medium, low, info.
+      returned: unless O(fields) leaves it out
       type: str
     status:
       description: Normalized status (a vendor word with no normalized twin comes back lower-cased).
+      returned: unless O(fields) leaves it out
       type: str
     vendor_status:
       description: The vendor's own status word.
+      returned: unless O(fields) leaves it out
       type: str
     location:
       description: Where the finding is, C(file) and C(line), C(package), C(version) and C(fixed_version), or C(resource).
+      returned: unless O(fields) leaves it out
       type: dict
     first_seen:
       description: When the vendor first saw the finding; null when the vendor does not say.
+      returned: unless O(fields) leaves it out
       type: str
     raw:
       description: The vendor's finding body, unchanged. Left out with O(include_raw=false), and when O(fields) is set
         and O(include_raw) is not.
+      returned: with O(include_raw=true), or when neither O(include_raw) nor O(fields) is set
       type: dict
 count:
   description: Number of findings returned, or written to O(output_file).

@@ -146,6 +146,12 @@ SCENARIOS = [
     Scenario("finding_info", "kolega", lambda p: dict(repository="web-frontend", severity=["critical", "high"]), prepare=kolega_findings),
     Scenario("finding_info", "harborguard", lambda p: dict(image="ghcr.io/acme/api:1.4.7")),
     Scenario("finding_info", "penaxtra", lambda p: dict(severity=["high"])),
+    # Large result sets: only some normalized fields, no vendor bodies; and the findings written to a file instead.
+    Scenario("finding_info", "harborguard", lambda p: dict(image="ghcr.io/acme/api:1.4.7", fields=["severity", "status"]),
+             label="harborguard-fields", bad=(("fields", ["colour"]),)),
+    Scenario("finding_info", "kolega", lambda p: dict(repository="web-frontend", include_raw=False,
+                                                      output_file=p["out"] + "/findings.jsonl"),
+             label="kolega-output-file", prepare=kolega_findings),
 
     Scenario("finding_status", "cloudgeni", lambda p: dict(repository="repo_abc123", scan_id="scan_xyz789", severity=["high"], status="resolved"),
              bad=(("concurrency", 0),)),
