@@ -26,6 +26,11 @@ tar -C "$root" --exclude=./.git --exclude=./.venv --exclude='./.venv-core2*' --e
 export ANSIBLE_COLLECTIONS_PATH="$work"
 export PYTHONPATH="$work${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
+# The emulator's test profile enforces no rate limit, so each module process paces alone, as it did before
+# the pace was shared on the controller: a suite's modules run one after another would otherwise wait for
+# each other's tokens. The tests of the shared pace (test_ratelimit, tests/integration/test_forks.py) set
+# SCANOPS_RATE_LIMIT_SCOPE=controller themselves.
+export SCANOPS_RATE_LIMIT_SCOPE=process
 # The vendor pages (the specification the emulator tests check against) sit beside the checkout,
 # or beside the main checkout when this is a linked git worktree.
 if [ -z "${SCANOPS_VENDOR_DOCS:-}" ]; then

@@ -115,6 +115,11 @@ options:
         minute with a burst of 120; the collection assumes 10 a second for Kolega and 5 a
         second for AgileSec, which publish none.
       - V(0) turns client-side pacing off; at most 10000.
+      - The pace is shared by every process of this controller that uses the same credential with the same API (forks,
+        inventory sources, lookups), through a small file per limit under E(SCANOPS_CACHE_DIR) (else
+        E(XDG_CACHE_HOME)C(/scanops), else C(~/.cache/scanops)). Other controllers, and AWX jobs in their own containers,
+        pace apart; where no file can be written the process paces alone, and E(SCANOPS_RATE_LIMIT_SCOPE=process) makes every
+        process pace alone (against a test double without limits, say).
     type: float
 notes:
   - Every option is checked before the first request, and a bad value fails the task with a message naming the

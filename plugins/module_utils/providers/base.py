@@ -18,12 +18,16 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
+import hashlib
+import os
 import re
+
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.scanops.security.plugins.module_utils.client import ApiClient, quote_segment
 from ansible_collections.scanops.security.plugins.module_utils.errors import VocabularyError
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import CallRequester, assumed_call_error
-from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket, shared_state
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     SEVERITIES,
     empty_counts,
@@ -37,6 +41,15 @@ def sliding_window(limit, window=60.0, burst=1):
     """``(rate, burst)`` that never passes ``limit`` requests in any ``window`` seconds."""
     burst = max(1, min(int(burst), int(limit) - 1)) if limit > 1 else 1
     return (max(float(limit) - burst, 1.0) / float(window), burst)
+
+
+RATE_LIMIT_SCOPE_ENV = "SCANOPS_RATE_LIMIT_SCOPE"
+
+
+def rate_limit_scope(environ=None):
+    """``controller`` (every process of this controller shares the pace) unless SCANOPS_RATE_LIMIT_SCOPE says ``process``."""
+    environ = os.environ if environ is None else environ
+    return "process" if str(environ.get(RATE_LIMIT_SCOPE_ENV, "")).strip().lower() == "process" else "controller"
 
 
 def seg(value):
@@ -132,7 +145,8 @@ class ProviderAdapter(object):
             provider=self.NAME,
             auth_headers=self.auth_headers(),
             error_parser=self.parse_error,
-            limiters=self.build_limiters(rate_limit, client_options.get("clock"), client_options.get("sleep")),
+            limiters=self.build_limiters(rate_limit, client_options.get("clock"), client_options.get("sleep"),
+                                         shared_key=self.pace_key()),
             **client_options
         )
 
@@ -158,14 +172,29 @@ class ProviderAdapter(object):
             return {"code": data.get("error") or data.get("code"), "message": data.get("message")}
         return {}
 
+    def pace_key(self):
+        """What the vendor counts a limit by, as far as this controller can tell: provider, credential, API origin.
+
+        The credential appears only as its SHA-256 (and the key itself only hashed, as a file name).
+        """
+        parts = urlsplit(self.api_url)
+        origin = "%s://%s" % (parts.scheme.lower(), (parts.netloc.rsplit("@", 1)[-1]).lower())
+        return (self.NAME, hashlib.sha256(str(self.api_key).encode("utf-8")).hexdigest(), origin)
+
     @classmethod
-    def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
-        """One limiter per request class, from ``RATE_LIMITS`` or the ``rate_limit`` override."""
+    def build_limiters(cls, rate_limit=None, clock=None, sleep=None, shared_key=None):
+        """One limiter per request class, from ``RATE_LIMITS`` or the ``rate_limit`` override.
+
+        With ``shared_key`` (and real time: no ``clock`` or ``sleep`` given) every limiter is
+        shared by the processes of this controller that pace the same key and class
+        (``ratelimit.shared_state``); test doubles of time keep a limiter in its process.
+        """
         kwargs = {"limit_caps_burst": cls.LIMIT_HEADER_CAPS_BURST}
         if clock is not None:
             kwargs["clock"] = clock
         if sleep is not None:
             kwargs["sleep"] = sleep
+        share = shared_key is not None and clock is None and sleep is None and rate_limit_scope() == "controller"
         if rate_limit is not None and float(rate_limit) <= 0:
             return {}
         classes = set(cls.RATE_LIMITS) | set(("read", "write"))
@@ -177,7 +206,8 @@ class ProviderAdapter(object):
                 rate, burst = cls.RATE_LIMITS[rate_class]
             else:
                 continue
-            limiters[rate_class] = TokenBucket(rate, burst, **kwargs)
+            store = shared_state(tuple(shared_key) + (rate_class,)) if share else None
+            limiters[rate_class] = TokenBucket(rate, burst, store=store, **kwargs)
         return limiters
 
     # -- declared calls ----------------------------------------------------------------------------

@@ -96,9 +96,9 @@ class PenaxtraAdapter(ProviderAdapter):
     )
 
     @classmethod
-    def build_limiters(cls, rate_limit=None, clock=None, sleep=None):
+    def build_limiters(cls, rate_limit=None, clock=None, sleep=None, shared_key=None):
         # Reads and writes share the vendor's single per-token bucket, so share one limiter.
-        limiters = super(PenaxtraAdapter, cls).build_limiters(rate_limit, clock, sleep)
+        limiters = super(PenaxtraAdapter, cls).build_limiters(rate_limit, clock, sleep, shared_key)
         if "read" in limiters:
             limiters["write"] = limiters["read"]
         return limiters

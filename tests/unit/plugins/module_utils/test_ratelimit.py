@@ -5,12 +5,16 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
+import multiprocessing
 import threading
+import time
 
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import sliding_window
+from ansible_collections.scanops.security.plugins.module_utils import ratelimit
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit, TokenBucket
 
 
@@ -219,3 +223,107 @@ def test_published_limit_caps_the_burst_but_not_the_pace(fake_time):
 def test_rate_must_be_positive():
     with pytest.raises(ValueError):
         TokenBucket(0, 1)
+
+
+# -- one bucket for every process of the controller ----------------------------------------------------
+def shared_bucket(tmp_path, fake_time, rate=1.0, burst=2, key=("harborguard", "k", "https://hg.test", "scan_create")):
+    return TokenBucket(rate, burst, sleep=fake_time.sleep, wallclock=fake_time.wallclock,
+                       store=ratelimit.shared_state(key, directory=str(tmp_path)))
+
+
+def test_buckets_of_one_key_share_their_tokens(tmp_path, fake_time):
+    first, second = shared_bucket(tmp_path, fake_time), shared_bucket(tmp_path, fake_time)
+    assert first.shared and second.shared
+    first.acquire()
+    first.acquire()
+    # The burst of 2 is spent by the first bucket: the second waits a token's time.
+    assert second.acquire() == pytest.approx(1.0)
+    assert first.acquire() == pytest.approx(1.0)
+
+
+def test_buckets_of_other_keys_do_not(tmp_path, fake_time):
+    first = shared_bucket(tmp_path, fake_time)
+    other = shared_bucket(tmp_path, fake_time, key=("harborguard", "another credential", "https://hg.test", "scan_create"))
+    first.acquire()
+    first.acquire()
+    assert other.acquire() == 0.0
+
+
+def test_a_reset_announced_to_one_process_holds_the_others(tmp_path, fake_time):
+    first, second = shared_bucket(tmp_path, fake_time, rate=10.0, burst=10), shared_bucket(tmp_path, fake_time, rate=10.0, burst=10)
+    first.observe({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "30"})
+    assert second.acquire() == pytest.approx(30.0)
+
+
+def test_the_state_file_holds_no_credential_and_survives_a_bad_file(tmp_path, fake_time):
+    bucket = shared_bucket(tmp_path, fake_time, key=("harborguard", "sha-of-key", "https://hg.test", "read"))
+    bucket.acquire()
+    [state_file] = [path for path in tmp_path.iterdir() if path.suffix == ".json"]
+    assert json.loads(state_file.read_text())["tokens"] == pytest.approx(1.0)
+    state_file.write_text("{not json")
+    # Unreadable state is a full bucket, not an error.
+    assert bucket.acquire() == 0.0 and bucket.shared
+
+
+def test_without_a_usable_directory_the_bucket_paces_alone(tmp_path, fake_time):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    bucket = TokenBucket(1.0, 1, sleep=fake_time.sleep, wallclock=fake_time.wallclock,
+                         store=ratelimit.shared_state(("p", "k", "o", "read"), directory=str(blocker / "sub")))
+    assert bucket.acquire() == 0.0
+    assert not bucket.shared
+    assert bucket.acquire() == pytest.approx(1.0)
+
+
+def _acquire_in_a_process(directory, count, started, rate, burst):
+    bucket = TokenBucket(rate, burst, store=ratelimit.shared_state(("p", "k", "o", "scan_create"), directory=directory))
+    started.wait()
+    for _index in range(count):
+        bucket.acquire()
+
+
+def test_processes_pace_together(tmp_path):
+    # 4 processes take 10 tokens each at 20 a second with a burst of 4: together they must take at least
+    # (40 - 4) / 20 = 1.8 s. Alone, each would be done in (10 - 4) / 20 = 0.3 s. Load only makes it slower.
+    context = multiprocessing.get_context("fork")
+    started = context.Event()
+    workers = [context.Process(target=_acquire_in_a_process, args=(str(tmp_path), 10, started, 20.0, 4)) for _n in range(4)]
+    for worker in workers:
+        worker.start()
+    began = time.time()
+    started.set()
+    for worker in workers:
+        worker.join(60)
+    elapsed = time.time() - began
+    assert [worker.exitcode for worker in workers] == [0, 0, 0, 0]
+    assert elapsed >= 1.8 * 0.95
+
+
+def test_adapters_share_their_buckets_by_credential_and_origin(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCANOPS_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("SCANOPS_RATE_LIMIT_SCOPE", raising=False)
+    cls = get_adapter_class("harborguard")
+    secret = "hg_ak_" + "7" * 48
+    adapter = cls(secret, api_url="https://hg.example.test:8443/base")
+    try:
+        assert adapter.pace_key()[0] == "harborguard" and adapter.pace_key()[2] == "https://hg.example.test:8443"
+        assert secret not in repr(adapter.pace_key())
+        buckets = adapter.client._limiters  # pylint: disable=protected-access
+        assert all(bucket.shared for bucket in buckets.values())
+        buckets["scan_create"].acquire()
+        written = "".join(path.read_text() for path in tmp_path.rglob("*") if path.is_file()) + \
+            "".join(str(path) for path in tmp_path.rglob("*"))
+        assert written and secret not in written
+    finally:
+        adapter.close()
+    # Injected time keeps a limiter in its process (unit tests, fake clocks).
+    assert not any(bucket.shared for bucket in cls.build_limiters(clock=time.monotonic, shared_key=("x",)).values())
+
+
+def test_the_scope_can_be_each_process(monkeypatch):
+    monkeypatch.setenv("SCANOPS_RATE_LIMIT_SCOPE", "process")
+    limiters = get_adapter_class("cloudgeni").build_limiters(shared_key=("cloudgeni", "k", "https://c.test"))
+    assert limiters and not any(bucket.shared for bucket in limiters.values())
+    monkeypatch.setenv("SCANOPS_RATE_LIMIT_SCOPE", "controller")
+    limiters = get_adapter_class("cloudgeni").build_limiters(shared_key=("cloudgeni", "k", "https://c.test"))
+    assert all(bucket.shared for bucket in limiters.values())
