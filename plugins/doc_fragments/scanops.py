@@ -114,6 +114,13 @@ options:
         30 findings requests a minute, HarborGuard 10 scan creations a minute, Penaxtra 60 a
         minute with a burst of 120; the collection assumes 10 a second for Kolega and 5 a
         second for AgileSec, which publish none.
+      - CloudGeni and HarborGuard count their limits in a sliding window; the collection keeps
+        the same window, so a fan-out sends a window's worth at once and the next request as soon
+        as the window lets go of one (a window after the answer to the request it replaces). With
+        O(rate_limit) such a limit keeps its way of counting at an average of O(rate_limit) a
+        second, its count from the vendor's C(X-RateLimit-Limit) header once one is seen.
+      - HarborGuard documents its reads and triage calls as unlimited; O(rate_limit) may raise
+        the collection's courtesy pace for them (20 a second) but does not lower it.
       - V(0) turns client-side pacing off; at most 10000.
       - The pace is shared by every process of this controller that uses the same credential with the same API (forks,
         inventory sources, lookups), through a small file per limit under E(SCANOPS_CACHE_DIR) (else

@@ -317,7 +317,11 @@ class ApiClient(object):
         while True:
             limiter.acquire()
             try:
-                response = self._send(method, url, query, json_body)
+                try:
+                    response = self._send(method, url, query, json_body)
+                finally:
+                    # A window limiter counts the request from its answer (or its failure) on.
+                    limiter.release()
             except ScanopsTransportError as err:
                 error = err
                 error.path = request_path

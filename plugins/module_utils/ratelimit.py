@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Client-side pacing: a token bucket per (provider, request class), kept in this process or shared
-by every process of the controller that uses the same credential on the same API.
+"""Client-side pacing: a limiter per (provider, request class), kept in this process or shared by
+every process of the controller that uses the same credential on the same API.
 
-Forks, inventory sources and lookups are separate processes: a bucket each would let N of them
-send N times the vendor's limit. ``shared_state(key)`` keeps a bucket's state in a small file
+``SlidingWindow`` for vendors that count requests in a sliding window (CloudGeni, HarborGuard),
+``TokenBucket`` for Penaxtra's bucket and the vendors that publish no limit.
+
+Forks, inventory sources and lookups are separate processes: a limiter each would let N of them
+send N times the vendor's limit. ``shared_state(key)`` keeps a limiter's state in a small file
 under the controller's cache directory, read and written under ``controller_lock``, so that all
 of them draw from one bucket. That holds on one controller only: two controllers (or execution
 nodes) using one credential each pace alone and can together pass the vendor's limit.
@@ -16,6 +19,7 @@ __metaclass__ = type
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -49,6 +53,11 @@ def _header(headers, name):
         return None
 
 
+def _reset_delay(reset, wallclock):
+    """Seconds until an ``X-RateLimit-Reset`` (a Unix time, or seconds from now when small)."""
+    return reset - wallclock if reset > _EPOCH_THRESHOLD else reset
+
+
 class NoLimit(object):
     """A limiter that never waits (``rate_limit: 0``)."""
 
@@ -59,35 +68,42 @@ class NoLimit(object):
         """Return immediately; 0 seconds waited."""
         return 0.0
 
+    def release(self):
+        """Nothing to do."""
+        return None
+
     def observe(self, headers):
         """Ignore rate-limit headers."""
         return None
 
 
 class _MemoryState(object):
-    """A bucket's state in this process, behind a thread lock."""
+    """A limiter's state in this process, behind a thread lock."""
 
     shared = False
 
-    def __init__(self, tokens, stamp, burst):
+    def __init__(self, initial=None):
         self._lock = threading.Lock()
-        self._state = {"tokens": float(tokens), "stamp": stamp, "burst": int(burst), "hold_until": None}
+        self._state = initial
 
     @contextlib.contextmanager
-    def state(self, clock, burst, write=True):  # pylint: disable=unused-argument
+    def state(self, clock, fresh, valid, write=True):  # pylint: disable=unused-argument
         with self._lock:
-            yield clock(), self._state
+            now = clock()
+            if self._state is None:
+                self._state = fresh(now)
+            yield now, self._state
 
 
 class _FileState(object):
-    """A bucket's state in a JSON file that every process of this controller pacing the same key reads and writes.
+    """A limiter's state in a JSON file that every process of this controller pacing the same key reads and writes.
 
     Each change happens under ``controller_lock`` of the key; the file is replaced whole, so a
-    reader never sees half of it. A missing or unreadable file is a full bucket.
+    reader never sees half of it. A missing or unreadable file is a fresh limiter.
     """
 
     shared = True
-    # Set when the state could not be written: the bucket then goes on in its process alone.
+    # Set when the state could not be written: the limiter then goes on in its process alone.
     write_error = None
 
     def __init__(self, key, directory=None, lock_timeout=SHARED_LOCK_TIMEOUT):
@@ -98,17 +114,15 @@ class _FileState(object):
         self._lock_directory = os.path.join(base, "locks") if directory else None
         self._lock_timeout = lock_timeout
 
-    def _read(self, now, burst):
+    def _read(self, now, fresh, valid):
         try:
             with open(self.path) as handle:
                 state = json.load(handle)
-            if not isinstance(state, dict) or not all(isinstance(state.get(k), (int, float)) for k in ("tokens", "stamp")):
-                raise ValueError("not a bucket")
-            state.setdefault("hold_until", None)
-            state["burst"] = int(state.get("burst") or burst)
-            return state
+            if isinstance(state, dict) and valid(state):
+                return state
         except (IOError, OSError, ValueError, TypeError):
-            return {"tokens": float(burst), "stamp": now, "burst": int(burst), "hold_until": None}
+            pass
+        return fresh(now)
 
     def _write(self, state):
         directory = os.path.dirname(self.path)
@@ -123,11 +137,11 @@ class _FileState(object):
         os.replace(temporary, self.path)
 
     @contextlib.contextmanager
-    def state(self, clock, burst, write=True):
+    def state(self, clock, fresh, valid, write=True):
         with controller_lock(self.key, self._lock_timeout, directory=self._lock_directory):
             # The time is read under the lock: a process that waited for it must not count from before.
             now = clock()
-            state = self._read(now, burst)
+            state = self._read(now, fresh, valid)
             yield now, state
             if write:
                 try:
@@ -137,12 +151,63 @@ class _FileState(object):
 
 
 def shared_state(key, directory=None):
-    """The store that makes a TokenBucket controller-wide for ``key`` (say provider, credential hash, origin, class)."""
+    """The store that makes a limiter controller-wide for ``key`` (say provider, credential hash, origin, class)."""
     return _FileState(key, directory)
 
 
-class TokenBucket(object):
-    """Token bucket: ``rate`` tokens a second, at most ``burst`` saved up.
+class _Limiter(object):
+    """What TokenBucket and SlidingWindow share: where their state lives and how it is read and written."""
+
+    KIND = None
+
+    def __init__(self, clock, sleep, wallclock, store):
+        # Shared state is stamped in wall-clock seconds, the one clock every process reads alike.
+        self._clock = wallclock if store is not None else clock
+        self._sleep = sleep
+        self._wallclock = wallclock
+        self._store = store or _MemoryState()
+
+    @property
+    def shared(self):
+        """True while the limiter's state is shared with the controller's other processes."""
+        return self._store.shared
+
+    def _fresh(self, now):
+        raise NotImplementedError
+
+    def _valid(self, state):
+        raise NotImplementedError
+
+    def _is_valid(self, state):
+        try:
+            return state.get("kind") == self.KIND and self._valid(state)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+            return False
+
+    @contextlib.contextmanager
+    def _state(self, write=True):
+        """``(now, state)``, read under the limiter's lock (``now`` too); written back unless ``write`` is false."""
+        store = self._store
+        with contextlib.ExitStack() as stack:
+            try:
+                now, state = stack.enter_context(store.state(self._clock, self._fresh, self._is_valid, write))
+            except (ControllerLockUnavailable, ControllerLockTimeout):
+                # No lock, or another process stuck holding it: pacing alone beats stalling a task (the
+                # limits of sharing are documented).
+                store = self._store = _MemoryState()
+                now, state = stack.enter_context(store.state(self._clock, self._fresh, self._is_valid, write))
+            yield now, state
+        if getattr(store, "write_error", None) is not None:
+            self._store = _MemoryState(state)
+
+    def release(self):
+        """The request paced by the last ``acquire()`` of this thread got its answer (or failed)."""
+        return None
+
+
+class TokenBucket(_Limiter):
+    """Token bucket: ``rate`` tokens a second, at most ``burst`` saved up (Penaxtra's own algorithm,
+    and the pace assumed for vendors that publish no limit).
 
     ``acquire()`` takes one token, sleeping until it is available. Callers reserve their token
     under the lock and sleep outside it, so concurrent callers queue fairly without holding the
@@ -159,6 +224,8 @@ class TokenBucket(object):
     file can't be locked or written the bucket goes on in this process alone.
     """
 
+    KIND = "bucket"
+
     def __init__(self, rate, burst=1, clock=time.monotonic, sleep=time.sleep, wallclock=time.time, limit_caps_burst=True,
                  store=None):
         if rate <= 0:
@@ -166,32 +233,16 @@ class TokenBucket(object):
         self.rate = float(rate)
         self.burst = max(1, int(burst))
         self._configured_burst = self.burst
-        self._clock = wallclock if store is not None else clock
-        self._sleep = sleep
-        self._wallclock = wallclock
         self._limit_caps_burst = limit_caps_burst
-        self._store = store or _MemoryState(self.burst, self._clock(), self.burst)
+        super(TokenBucket, self).__init__(clock, sleep, wallclock, store)
 
-    @property
-    def shared(self):
-        """True while the bucket's state is shared with the controller's other processes."""
-        return self._store.shared
+    def _fresh(self, now):
+        burst = self._configured_burst
+        return {"kind": self.KIND, "tokens": float(burst), "stamp": now, "burst": burst, "hold_until": None}
 
-    @contextlib.contextmanager
-    def _state(self, write=True):
-        """``(now, state)`` of the bucket, read under its lock (``now`` too); written back unless ``write`` is false."""
-        store = self._store
-        with contextlib.ExitStack() as stack:
-            try:
-                now, state = stack.enter_context(store.state(self._clock, self._configured_burst, write))
-            except (ControllerLockUnavailable, ControllerLockTimeout):
-                # No lock, or another process stuck holding it: pacing alone beats stalling a task (the
-                # limits of sharing are documented).
-                store = self._store = _MemoryState(self._configured_burst, self._clock(), self._configured_burst)
-                now, state = stack.enter_context(store.state(self._clock, self._configured_burst, write))
-            yield now, state
-        if getattr(store, "write_error", None) is not None:
-            self._store = _MemoryState(state["burst"], now, state["burst"])
+    def _valid(self, state):
+        return (all(isinstance(state.get(key), (int, float)) for key in ("tokens", "stamp", "burst"))
+                and isinstance(state.get("hold_until"), (int, float, type(None))))
 
     def _refill(self, state, now):
         elapsed = now - state["stamp"]
@@ -244,10 +295,137 @@ class TokenBucket(object):
                 state["tokens"] = max(remaining, 0.0)
             # Checked whatever our own count says: with callers queued it is already below zero.
             if remaining is not None and remaining <= 0 and reset is not None:
-                delay = reset - self._wallclock() if reset > _EPOCH_THRESHOLD else reset
+                delay = _reset_delay(reset, self._wallclock())
                 if delay > 0:
                     # Owe enough tokens that the next one is available at the reset time, and hold
                     # the callers that reserved earlier tokens until then too.
                     state["tokens"] = min(state["tokens"], 1.0 - delay * self.rate)
                     state["hold_until"] = max(state["hold_until"] or 0.0, now + delay)
             self.burst = state["burst"]
+
+
+class SlidingWindow(_Limiter):
+    """At most ``limit`` requests in any ``window`` seconds, counted the way CloudGeni and HarborGuard count.
+
+    A token bucket can only approach such a limit from below: to never pass N in W seconds its burst
+    plus W seconds of refill must stay under N, so a long run goes at (N - burst) / W a second and
+    200 requests under 60-per-6-s take 20 s or more instead of the 18 s the window allows. This
+    limiter keeps the window itself: a request takes a slot when it is sent, and the slot is free
+    again ``window`` seconds after the answer arrived. The vendor counted the request at some
+    moment between sending and answer, so its own window has let go of the request by then
+    whatever the time in transit, and nothing waits for a clock tick or a rounded header.
+
+    A slot whose answer never comes (a process killed mid-request) is free after
+    ``PENDING_SECONDS`` plus the window. ``rate`` (the ``rate_limit`` option) keeps the average
+    at ``rate`` a second: the window is then ``limit / rate`` seconds, with ``limit`` from the
+    server's ``X-RateLimit-Limit`` once seen. Without ``rate`` a ``Limit`` header only lowers the
+    documented count. ``X-RateLimit-Remaining`` below what this controller's own slots explain
+    means someone else (another controller, another credential from the same address) spent part
+    of the window: as many slots are taken for a window from the time of that answer.
+    """
+
+    KIND = "window"
+    PENDING_SECONDS = 300.0
+    # How often a caller looks again while every slot is waiting for an answer.
+    POLL_SECONDS = 0.01
+
+    def __init__(self, limit, window, rate=None, clock=time.monotonic, sleep=time.sleep, wallclock=time.time, store=None):
+        if int(limit) < 1 or float(window) <= 0:
+            raise ValueError("a window needs a limit of at least 1 and a positive length")
+        if rate is not None and float(rate) <= 0:
+            raise ValueError("rate must be positive; use NoLimit to disable pacing")
+        self._rate = None if rate is None else float(rate)
+        self.limit = int(limit)
+        self.window = float(window) if rate is None else self.limit / self._rate
+        self._local = threading.local()
+        self._numbers = itertools.count()
+        super(SlidingWindow, self).__init__(clock, sleep, wallclock, store)
+
+    @property
+    def rate(self):
+        """The average pace, requests a second."""
+        return self.limit / self.window
+
+    def _fresh(self, now):
+        return {"kind": self.KIND, "limit": self.limit, "window": self.window, "slots": []}
+
+    def _valid(self, state):
+        return (isinstance(state.get("limit"), int) and state["limit"] >= 1 and isinstance(state.get("window"), (int, float))
+                and state["window"] > 0 and isinstance(state.get("slots"), list)
+                and all(isinstance(slot, list) and len(slot) == 3 and isinstance(slot[0], (int, float))
+                        and isinstance(slot[1], (int, float, type(None))) for slot in state["slots"]))
+
+    def _free_at(self, slot, window):
+        """When ``slot`` (``[sent, answered or None, owner]``) stops counting."""
+        sent, answered = slot[0], slot[1]
+        return (sent + self.PENDING_SECONDS if answered is None else answered) + window
+
+    def _tidy(self, state, now):
+        # Slots stay one window past their end: observe() compares the server's count at the time
+        # of a request with the slots that were taken then.
+        window = state["window"]
+        slots = [slot for slot in state["slots"] if self._free_at(slot, window) + window > now]
+        state["slots"] = slots[-(4 * state["limit"] + 64):]
+
+    def _sync(self, state):
+        self.limit, self.window = state["limit"], state["window"]
+
+    def acquire(self):
+        """Take a slot of the window; sleep first while all are taken. Returns the seconds slept."""
+        slept = 0.0
+        while True:
+            with self._state() as (now, state):
+                self._tidy(state, now)
+                self._sync(state)
+                window = state["window"]
+                busy = [slot for slot in state["slots"] if self._free_at(slot, window) > now]
+                if len(busy) < state["limit"]:
+                    owner = "%d.%d.%d" % (os.getpid(), threading.current_thread().ident or 0, next(self._numbers))
+                    state["slots"].append([now, None, owner])
+                    self._local.slot = (owner, now)
+                    return slept
+                if any(slot[1] is None for slot in busy):
+                    # An answer due any moment may free a slot sooner than the oldest answered one.
+                    wait = self.POLL_SECONDS
+                else:
+                    wait = min(self._free_at(slot, window) for slot in busy) - now
+            wait = max(wait, 0.0)
+            self._sleep(wait)
+            slept += wait
+
+    def release(self):
+        """Start the window of this thread's last slot at the time its answer came."""
+        taken = getattr(self._local, "slot", None)
+        if taken is None:
+            return
+        self._local.slot = None
+        self._local.sent = taken[1]
+        with self._state() as (now, state):
+            for slot in state["slots"]:
+                if slot[2] == taken[0]:
+                    slot[1] = now
+                    break
+
+    def observe(self, headers):
+        """Take the server's ``X-RateLimit-Limit`` and ``Remaining`` into account (see the class)."""
+        limit = _header(headers, "X-RateLimit-Limit")
+        remaining = _header(headers, "X-RateLimit-Remaining")
+        if limit is None and remaining is None:
+            return
+        sent = getattr(self._local, "sent", None)
+        with self._state() as (now, state):
+            if limit is not None and limit >= 1:
+                if self._rate is not None:
+                    # Slots keep their answer time, so a longer window applies to them at once.
+                    state["limit"] = int(limit)
+                    state["window"] = int(limit) / self._rate
+                else:
+                    state["limit"] = min(state["limit"], int(limit))
+            if remaining is not None and sent is not None:
+                window = state["window"]
+                # The server counted at most the requests whose slots were taken when this one was sent.
+                counted = sum(1 for slot in state["slots"] if self._free_at(slot, window) > sent)
+                unknown = int(state["limit"] - max(remaining, 0.0)) - counted
+                for _number in range(max(0, min(unknown, state["limit"]))):
+                    state["slots"].append([now, now, None])
+            self._sync(state)

@@ -17,6 +17,7 @@ Conventions of the endpoint methods:
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import collections
 import datetime
 import hashlib
 import os
@@ -27,20 +28,19 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible_collections.scanops.security.plugins.module_utils.client import ApiClient, quote_segment
 from ansible_collections.scanops.security.plugins.module_utils.errors import VocabularyError
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import CallRequester, assumed_call_error
-from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket, shared_state
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import SlidingWindow, TokenBucket, shared_state
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import (
     SEVERITIES,
     empty_counts,
 )
 
-# A limit of N requests in any sliding window of W seconds, as (rate per second, burst).
-# Over a window a bucket admits burst + rate * W requests, hence rate = (N - burst) / W.
+# A vendor limit of ``limit`` requests in any ``window`` seconds (paced by ratelimit.SlidingWindow).
+WindowLimit = collections.namedtuple("WindowLimit", ("limit", "window"))
 
 
-def sliding_window(limit, window=60.0, burst=1):
-    """``(rate, burst)`` that never passes ``limit`` requests in any ``window`` seconds."""
-    burst = max(1, min(int(burst), int(limit) - 1)) if limit > 1 else 1
-    return (max(float(limit) - burst, 1.0) / float(window), burst)
+def sliding_window(limit, window=60.0):
+    """The limit of a vendor that counts ``limit`` requests in any sliding ``window`` seconds."""
+    return WindowLimit(int(limit), float(window))
 
 
 RATE_LIMIT_SCOPE_ENV = "SCANOPS_RATE_LIMIT_SCOPE"
@@ -116,8 +116,13 @@ class ProviderAdapter(object):
     ORGANIZATION_ENV = ()
     # Shortest sensible wait between two status polls, in seconds.
     MIN_POLL_INTERVAL = 5.0
-    # rate class -> (requests per second, burst). "read" and "write" are the defaults.
+    # rate class -> sliding_window(limit, seconds) or a token bucket's (requests per second, burst).
+    # "read" and "write" are the defaults.
     RATE_LIMITS = {}
+    # Request classes the vendor documents as unlimited: the collection's own pace for them is a
+    # courtesy, which rate_limit may raise but not lower (a rate_limit meant for the limited calls
+    # must not throttle the lookups around them).
+    UNLIMITED_CLASSES = ()
     # False when the vendor documents a burst larger than the X-RateLimit-Limit it sends.
     LIMIT_HEADER_CAPS_BURST = True
     VOCABULARY = None
@@ -200,14 +205,19 @@ class ProviderAdapter(object):
         classes = set(cls.RATE_LIMITS) | set(("read", "write"))
         limiters = {}
         for rate_class in classes:
-            if rate_limit is not None:
-                rate, burst = float(rate_limit), max(1, int(rate_limit))
-            elif rate_class in cls.RATE_LIMITS:
-                rate, burst = cls.RATE_LIMITS[rate_class]
-            else:
+            spec = cls.RATE_LIMITS.get(rate_class)
+            if spec is None and rate_limit is None:
                 continue
             store = shared_state(tuple(shared_key) + (rate_class,)) if share else None
-            limiters[rate_class] = TokenBucket(rate, burst, store=store, **kwargs)
+            if isinstance(spec, WindowLimit):
+                # rate_limit keeps the vendor's way of counting and sets the average (see SlidingWindow).
+                window_kwargs = dict((name, kwargs[name]) for name in ("clock", "sleep") if name in kwargs)
+                limiters[rate_class] = SlidingWindow(spec.limit, spec.window, rate=rate_limit, store=store, **window_kwargs)
+            elif rate_limit is None or (rate_class in cls.UNLIMITED_CLASSES and float(rate_limit) < spec[0]):
+                rate, burst = spec
+                limiters[rate_class] = TokenBucket(rate, burst, store=store, **kwargs)
+            else:
+                limiters[rate_class] = TokenBucket(float(rate_limit), max(1, int(rate_limit)), store=store, **kwargs)
         return limiters
 
     # -- declared calls ----------------------------------------------------------------------------

@@ -50,11 +50,11 @@ class CloudGeniAdapter(ProviderAdapter):
     ORGANIZATION_ENV = ("CLOUDGENI_ORG_ID",)
     MIN_POLL_INTERVAL = 5.0
     RATE_LIMITS = {
-        "trigger": sliding_window(10, 60, burst=2),
-        "status": sliding_window(60, 60, burst=10),
-        "findings": sliding_window(30, 60, burst=5),
-        "read": sliding_window(60, 60, burst=10),
-        "write": sliding_window(60, 60, burst=10),
+        "trigger": sliding_window(10, 60),
+        "status": sliding_window(60, 60),
+        "findings": sliding_window(30, 60),
+        "read": sliding_window(60, 60),
+        "write": sliding_window(60, 60),
     }
     VOCABULARY = VOCABULARY
 

@@ -56,11 +56,12 @@ class HarborGuardAdapter(ProviderAdapter):
     API_URL_ENV = ("HARBORGUARD_API_URL",)
     MIN_POLL_INTERVAL = 5.0
     RATE_LIMITS = {
-        "scan_create": sliding_window(10, 60, burst=2),
+        "scan_create": sliding_window(10, 60),
         # GET/PUT/DELETE are unlimited; a generous pace keeps bulk work polite.
         "read": (20.0, 20),
         "write": (20.0, 20),
     }
+    UNLIMITED_CLASSES = ("read", "write")
     VOCABULARY = VOCABULARY
 
     CALLS = (

@@ -27,7 +27,7 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     ScanopsTlsError,
     ScanopsTransportError,
 )
-from ansible_collections.scanops.security.plugins.module_utils.ratelimit import TokenBucket
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import SlidingWindow, TokenBucket
 
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import EPOCH, SECRET
 
@@ -382,6 +382,33 @@ def test_rate_limit_headers_tighten_the_limiter(make_client, fake_time):
     assert fake_time.sleeps == [pytest.approx(4.0)]
     # Remaining/Reset held the second request back; the window's length is not published, so the pace stays.
     assert bucket.rate == pytest.approx(10.0)
+
+
+def test_a_window_limiter_counts_each_request_from_its_answer(make_client, fake_time):
+    window = SlidingWindow(1, 10.0, clock=fake_time.clock, sleep=fake_time.sleep)
+
+    def slow(request):
+        fake_time.now += 2.0  # in transit: the server counted it somewhere in these 2 s
+        return ok()
+
+    client, rec = make_client(slow, limiters={"read": window})
+    client.request("GET", "/a")
+    client.request("GET", "/b")
+    assert fake_time.sleeps == [pytest.approx(10.0)] and len(rec.requests) == 2
+
+
+def test_a_window_slot_is_given_back_when_the_request_fails_in_transit(make_client, fake_time):
+    window = SlidingWindow(1, 10.0, clock=fake_time.clock, sleep=fake_time.sleep)
+
+    def broken(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    client, _rec = make_client(broken, limiters={"read": window}, retries=0)
+    with pytest.raises(ScanopsTransportError):
+        client.request("GET", "/a")
+    # The slot counts from the failure on (the server may have seen the request), not forever.
+    window.acquire()
+    assert fake_time.clock() == pytest.approx(10.0)
 
 
 def test_one_client_serves_a_thread_pool(make_client):

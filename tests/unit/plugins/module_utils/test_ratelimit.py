@@ -15,14 +15,17 @@ import pytest
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import sliding_window
 from ansible_collections.scanops.security.plugins.module_utils import ratelimit
-from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit, TokenBucket
+from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit, SlidingWindow, TokenBucket
 
 
-def grant_times(bucket, fake_time, count):
+def grant_times(limiter, fake_time, count, transit=0.0):
+    """When each of ``count`` requests was sent; each answer comes ``transit`` seconds later."""
     times = []
     for _i in range(count):
-        bucket.acquire()
+        limiter.acquire()
         times.append(fake_time.clock())
+        fake_time.now += transit
+        limiter.release()
     return times
 
 
@@ -38,14 +41,113 @@ def test_burst_then_steady_rate(fake_time):
     assert all(b - a == pytest.approx(0.5) for a, b in zip(times[3:], times[4:]))
 
 
-@pytest.mark.parametrize("limit,burst", [(10, 2), (60, 10), (30, 5), (2, 5)])
-def test_sliding_window_never_exceeds_the_published_limit(fake_time, limit, burst):
-    rate, size = sliding_window(limit, 60, burst)
-    bucket = TokenBucket(rate, size, clock=fake_time.clock, sleep=fake_time.sleep)
-    times = grant_times(bucket, fake_time, limit * 4)
+@pytest.mark.parametrize("limit", [10, 60, 30, 2])
+def test_sliding_window_never_exceeds_the_published_limit(fake_time, limit):
+    window = SlidingWindow(limit, 60, clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(window, fake_time, limit * 4)
     assert max_in_window(times, 60.0) <= limit
-    # and it never waits longer than the refill rate demands
-    assert times[-1] == pytest.approx((limit * 4 - size) / rate)
+    # and sends each window's worth as soon as the window lets go of the last one: 3 windows for 4 x limit
+    assert times[-1] == pytest.approx(180.0)
+
+
+# -- issue 17, fan-out: the vendor's window, not a bucket under it ---------------------------------------
+def test_two_hundred_requests_under_sixty_per_six_seconds_take_the_windows_floor(fake_time):
+    # 60 at once, the next 60 when the first have left the window, ...: the 200th at 18 s. The best token
+    # bucket that stays under 60 in any 6 s (burst b, rate (60 - b) / 6) needs (200 - b) * 6 / (60 - b) s,
+    # 20.1 s at b = 1 and more for any larger burst.
+    window = SlidingWindow(60, 6, clock=fake_time.clock, sleep=fake_time.sleep)
+    times = grant_times(window, fake_time, 200)
+    assert max_in_window(times, 6.0) == 60
+    assert times[-1] == pytest.approx(18.0)
+    assert min((200 - burst) * 6.0 / (60 - burst) for burst in range(1, 60)) > 20.0
+
+
+def test_a_slot_is_free_a_window_after_the_answer_not_after_the_send(fake_time):
+    # The vendor counted the request somewhere in its 2 s in transit; only the answer's time is sure to be later.
+    window = SlidingWindow(1, 10, clock=fake_time.clock, sleep=fake_time.sleep)
+    assert grant_times(window, fake_time, 2, transit=2.0) == [0.0, pytest.approx(12.0)]
+
+
+def test_a_slot_waiting_for_its_answer_is_busy_until_the_answer():
+    window = SlidingWindow(1, 0.05)
+    events = []
+
+    def first():
+        window.acquire()
+        events.append("first sent")
+        time.sleep(0.2)
+        events.append("first answered")
+        window.release()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    while not events:
+        time.sleep(0.005)
+    window.acquire()
+    events.append("second sent")
+    window.release()
+    thread.join()
+    assert events == ["first sent", "first answered", "second sent"]
+
+
+def test_an_answer_that_never_comes_frees_its_slot_after_the_pending_limit(fake_time):
+    window = SlidingWindow(1, 1, clock=fake_time.clock, sleep=fake_time.sleep)
+    window.PENDING_SECONDS = 1.0
+    window.acquire()  # the process that took it was killed: never released
+    window.acquire()
+    assert fake_time.clock() == pytest.approx(2.0, abs=0.02)
+
+
+def test_rate_limit_sets_the_average_and_the_servers_limit_the_window(fake_time):
+    # rate_limit 10 on a documented 10-a-minute limit: 10 per 1 s until the server says its window holds 60,
+    # then 60 per 6 s; the 10 sent first count in the longer window at once.
+    window = SlidingWindow(10, 60, rate=10, clock=fake_time.clock, sleep=fake_time.sleep)
+    assert (window.limit, window.window) == (10, 1.0)
+    times = grant_times(window, fake_time, 10)
+    window.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "50"})
+    assert (window.limit, window.window) == (60, 6.0) and window.rate == 10.0
+    times += grant_times(window, fake_time, 70)
+    assert times[59] == 0.0 and times[60] == pytest.approx(6.0) and times[-1] == pytest.approx(6.0)
+    assert max_in_window(times, 6.0) == 60
+
+
+def test_without_rate_limit_the_servers_limit_only_lowers_the_count(fake_time):
+    window = SlidingWindow(10, 60, clock=fake_time.clock, sleep=fake_time.sleep)
+    window.observe({"X-RateLimit-Limit": "600"})
+    assert (window.limit, window.window) == (10, 60.0)
+    window.observe({"X-RateLimit-Limit": "4"})
+    assert (window.limit, window.window) == (4, 60.0)
+
+
+def test_requests_the_server_counted_but_this_controller_did_not_send_take_slots(fake_time):
+    window = SlidingWindow(10, 60, clock=fake_time.clock, sleep=fake_time.sleep)
+    grant_times(window, fake_time, 1)
+    # The server counts 5 in its window, this controller sent 1: 4 came from elsewhere (same address, say).
+    window.observe({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "5"})
+    times = grant_times(window, fake_time, 6)
+    assert times == [0.0] * 5 + [pytest.approx(60.0)]
+
+
+def test_own_slots_freed_since_the_request_was_sent_are_not_taken_for_strangers(fake_time):
+    window = SlidingWindow(2, 1, clock=fake_time.clock, sleep=fake_time.sleep)
+    grant_times(window, fake_time, 1, transit=0.5)  # sent at 0, answered at 0.5: counts until 1.5
+    fake_time.now = 1.2
+    window.acquire()  # the server counts the first one too: Remaining 0
+    fake_time.now = 1.6  # the first one's slot is free by the time this answer is read
+    window.release()
+    window.observe({"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "0"})
+    # Both requests the server counted are this controller's: no slot is taken for anyone else.
+    window.acquire()
+    assert fake_time.clock() == pytest.approx(1.6)
+
+
+def test_window_rejects_nonsense():
+    with pytest.raises(ValueError):
+        SlidingWindow(0, 60)
+    with pytest.raises(ValueError):
+        SlidingWindow(10, 0)
+    with pytest.raises(ValueError):
+        SlidingWindow(10, 60, rate=0)
 
 
 def test_documented_cloudgeni_trigger_pace(fake_time):
@@ -79,7 +181,9 @@ def test_rate_limit_override_and_zero(fake_time):
     cls = get_adapter_class("cloudgeni")
     limiters = cls.build_limiters(4, clock=fake_time.clock, sleep=fake_time.sleep)
     assert set(limiters) >= set(("trigger", "status", "findings", "read", "write"))
-    assert all(limiter.rate == 4.0 for limiter in limiters.values())
+    assert all(limiter.rate == pytest.approx(4.0) for limiter in limiters.values())
+    # CloudGeni counts in windows: the override keeps the window and sets its average (10 triggers in 2.5 s).
+    assert (limiters["trigger"].limit, limiters["trigger"].window) == (10, 2.5)
     assert cls.build_limiters(0) == {}
 
 
@@ -87,6 +191,7 @@ def test_no_limit_never_waits():
     limiter = NoLimit()
     assert [limiter.acquire() for _i in range(1000)] == [0.0] * 1000
     assert limiter.observe({"X-RateLimit-Remaining": "0"}) is None
+    assert limiter.release() is None
 
 
 def test_concurrent_acquires_reserve_distinct_slots():
@@ -327,3 +432,38 @@ def test_the_scope_can_be_each_process(monkeypatch):
     monkeypatch.setenv("SCANOPS_RATE_LIMIT_SCOPE", "controller")
     limiters = get_adapter_class("cloudgeni").build_limiters(shared_key=("cloudgeni", "k", "https://c.test"))
     assert all(bucket.shared for bucket in limiters.values())
+
+
+def test_windows_of_one_key_share_their_slots(tmp_path, fake_time):
+    def window():
+        return SlidingWindow(2, 10, sleep=fake_time.sleep, wallclock=fake_time.wallclock,
+                             store=ratelimit.shared_state(("harborguard", "k", "https://hg.test", "scan_create"),
+                                                          directory=str(tmp_path)))
+
+    first, second = window(), window()
+    assert first.shared and second.shared
+    grant_times(first, fake_time, 2)
+    # The first process spent both slots: the second waits until the window has let go of them.
+    assert grant_times(second, fake_time, 1) == [pytest.approx(10.0)]
+
+
+def test_harborguard_rate_limit_does_not_slow_its_unlimited_reads(fake_time):
+    cls = get_adapter_class("harborguard")
+    limiters = cls.build_limiters(10, clock=fake_time.clock, sleep=fake_time.sleep)
+    assert (limiters["scan_create"].limit, limiters["scan_create"].window) == (10, 1.0)
+    assert limiters["read"].rate == 20.0 and limiters["write"].rate == 20.0
+    assert cls.build_limiters(50, clock=fake_time.clock, sleep=fake_time.sleep)["read"].rate == 50.0
+
+
+def test_harborguard_fan_out_under_a_scaled_window_sits_on_it(fake_time):
+    # benchmark 4's setting: the server counts 60 per 6 s and says so in X-RateLimit-Limit; rate_limit 10.
+    # The bucket this replaced sent 70 in the first 6 s (its burst of 10 plus 6 s of refill): HTTP 429s.
+    limiter = get_adapter_class("harborguard").build_limiters(10, clock=fake_time.clock, sleep=fake_time.sleep)["scan_create"]
+    times = []
+    for number in range(200):
+        limiter.acquire()
+        times.append(fake_time.clock())
+        limiter.release()
+        limiter.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": str(max(0, 59 - number % 60))})
+    assert max_in_window(times, 6.0) <= 60
+    assert times[-1] == pytest.approx(18.0)
