@@ -217,7 +217,10 @@ class TokenBucket(_Limiter):
     X-RateLimit-Reset timestamps) are injectable for tests.
 
     ``limit_caps_burst`` false keeps a documented burst larger than the ``X-RateLimit-Limit``
-    the server sends (Penaxtra: 60 a minute with a burst of 120).
+    the server sends (Penaxtra: 60 a minute with a burst of 120). ``reset_is_full`` says the
+    server's ``X-RateLimit-Reset`` is when its bucket is full again (Penaxtra, an assumption), not
+    when the next request may go: ``Remaining: 0`` then empties this bucket, whose own refill
+    paces the next request, instead of holding every caller until the whole bucket has refilled.
 
     With ``store=shared_state(key)`` the tokens are those of every process of this controller that
     paces ``key`` (times are then wall-clock seconds, which all processes share). When the shared
@@ -227,13 +230,15 @@ class TokenBucket(_Limiter):
     KIND = "bucket"
 
     def __init__(self, rate, burst=1, clock=time.monotonic, sleep=time.sleep, wallclock=time.time, limit_caps_burst=True,
-                 store=None):
+                 store=None, reset_is_full=False):
         if rate <= 0:
             raise ValueError("rate must be positive; use NoLimit to disable pacing")
         self.rate = float(rate)
         self.burst = max(1, int(burst))
         self._configured_burst = self.burst
         self._limit_caps_burst = limit_caps_burst
+        self._reset_is_full = reset_is_full
+        self._local = threading.local()
         super(TokenBucket, self).__init__(clock, sleep, wallclock, store)
 
     def _fresh(self, now):
@@ -256,6 +261,8 @@ class TokenBucket(_Limiter):
         """Take one token; sleep first if none is available. Returns the seconds slept."""
         with self._state() as (now, state):
             self._refill(state, now)
+            # The vendor's bucket starts to refill when this request arrives, which release() learns.
+            self._local.from_full = now if state["tokens"] >= state["burst"] else None
             state["tokens"] -= 1.0
             wait = 0.0 if state["tokens"] >= 0 else -state["tokens"] / self.rate
         slept = 0.0
@@ -271,6 +278,22 @@ class TokenBucket(_Limiter):
                 return slept
             self._sleep(remaining)
             slept += remaining
+
+    def release(self):
+        """A request that emptied a full bucket is answered: give up the refill counted while it was in transit.
+
+        Both buckets were full, so the vendor's began to refill when the request arrived, at the
+        latest when its answer left; counting from the sending would run ahead of the vendor by
+        that transit time, and a request sent on the dot of its token could arrive before the
+        vendor's (an HTTP 429 now and then, seen with Penaxtra past its burst).
+        """
+        sent = getattr(self._local, "from_full", None)
+        if sent is None:
+            return
+        self._local.from_full = None
+        with self._state() as (now, state):
+            self._refill(state, now)
+            state["tokens"] -= max(0.0, now - sent) * self.rate
 
     def observe(self, headers):
         """Tighten from ``X-RateLimit-Limit/Remaining/Reset`` response headers, when sent.
@@ -294,7 +317,7 @@ class TokenBucket(_Limiter):
             if remaining is not None and remaining < state["tokens"]:
                 state["tokens"] = max(remaining, 0.0)
             # Checked whatever our own count says: with callers queued it is already below zero.
-            if remaining is not None and remaining <= 0 and reset is not None:
+            if remaining is not None and remaining <= 0 and reset is not None and not self._reset_is_full:
                 delay = _reset_delay(reset, self._wallclock())
                 if delay > 0:
                     # Owe enough tokens that the next one is available at the reset time, and hold

@@ -125,6 +125,8 @@ class ProviderAdapter(object):
     UNLIMITED_CLASSES = ()
     # False when the vendor documents a burst larger than the X-RateLimit-Limit it sends.
     LIMIT_HEADER_CAPS_BURST = True
+    # True when X-RateLimit-Reset is the time the vendor's bucket is full again, not the next request's.
+    RATE_LIMIT_RESET_IS_FULL = False
     VOCABULARY = None
     # Every request this adapter can make (providers/calls.py); endpoint methods send them with
     # call()/iter_call(), so this declaration is what the code does and what the docs show.
@@ -194,7 +196,7 @@ class ProviderAdapter(object):
         shared by the processes of this controller that pace the same key and class
         (``ratelimit.shared_state``); test doubles of time keep a limiter in its process.
         """
-        kwargs = {"limit_caps_burst": cls.LIMIT_HEADER_CAPS_BURST}
+        kwargs = {"limit_caps_burst": cls.LIMIT_HEADER_CAPS_BURST, "reset_is_full": cls.RATE_LIMIT_RESET_IS_FULL}
         if clock is not None:
             kwargs["clock"] = clock
         if sleep is not None:

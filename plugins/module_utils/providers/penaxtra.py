@@ -67,6 +67,8 @@ class PenaxtraAdapter(ProviderAdapter):
     RATE_LIMITS = {"read": (1.0, 120), "write": (1.0, 120)}
     # The page documents 60 a minute with a burst of 120; the X-RateLimit-Limit header says 60.
     LIMIT_HEADER_CAPS_BURST = False
+    # ASSUMPTION (docs/assumptions.md, Penaxtra): X-RateLimit-Reset is when the token's bucket is full again.
+    RATE_LIMIT_RESET_IS_FULL = True
     VOCABULARY = VOCABULARY
 
     CALLS = (

@@ -13,9 +13,9 @@ import time
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
-from ansible_collections.scanops.security.plugins.module_utils.providers.base import sliding_window
 from ansible_collections.scanops.security.plugins.module_utils import ratelimit
 from ansible_collections.scanops.security.plugins.module_utils.ratelimit import NoLimit, SlidingWindow, TokenBucket
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fakes import FakeTime
 
 
 def grant_times(limiter, fake_time, count, transit=0.0):
@@ -467,3 +467,51 @@ def test_harborguard_fan_out_under_a_scaled_window_sits_on_it(fake_time):
         limiter.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": str(max(0, 59 - number % 60))})
     assert max_in_window(times, 6.0) <= 60
     assert times[-1] == pytest.approx(18.0)
+
+
+def test_penaxtra_remaining_zero_waits_for_the_next_token_not_a_full_bucket(fake_time):
+    # Penaxtra's Reset is when its bucket of 120 is full again (an assumption): 120 s after it ran dry. The
+    # next request may go when one token has come back, a second at 60 a minute.
+    limiter = get_adapter_class("penaxtra").build_limiters(clock=fake_time.clock, sleep=fake_time.sleep)["read"]
+    times = grant_times(limiter, fake_time, 120)
+    # (Reset as seconds from now: the adapter's limiter reads Unix times from the real clock.)
+    limiter.observe({"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "120"})
+    times += grant_times(limiter, fake_time, 2)
+    assert times[:120] == [0.0] * 120
+    assert times[120:] == [pytest.approx(1.0), pytest.approx(2.0)]
+
+
+def vendor_bucket_refusals(sent, arrived_after, rate, burst):
+    """How many of the requests sent at ``sent`` a vendor's own bucket refuses, each arriving ``arrived_after`` later."""
+    tokens, stamp, refused = float(burst), None, 0
+    for arrival in sorted(time_sent + delay for time_sent, delay in zip(sent, arrived_after)):
+        if stamp is not None:
+            tokens = min(float(burst), tokens + (arrival - stamp) * rate)
+        stamp = arrival
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            refused += 1
+    return refused
+
+
+def test_a_bucket_counts_the_vendors_refill_from_the_first_answer():
+    # The burst's requests spend 0.5 s in transit, the later ones none: the vendor's bucket began to refill
+    # 0.5 s after ours. Counted from the sending (no release(), the pacing before), a request after the burst
+    # arrives before the vendor's token: refused. Counted from the first answer, none is.
+    delays = [0.5] * 3 + [0.0] * 7
+
+    def pace(answered):
+        clock = FakeTime()
+        bucket = TokenBucket(1.0, 3, clock=clock.clock, sleep=clock.sleep)
+        sent = []
+        for delay in delays:
+            bucket.acquire()
+            sent.append(clock.clock())
+            clock.now += delay
+            if answered:
+                bucket.release()
+        return sent
+
+    assert vendor_bucket_refusals(pace(answered=False), delays, 1.0, 3) > 0
+    assert vendor_bucket_refusals(pace(answered=True), delays, 1.0, 3) == 0
