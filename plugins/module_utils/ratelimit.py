@@ -387,6 +387,11 @@ class SlidingWindow(_Limiter):
         # Slots stay one window past their end: observe() compares the server's count at the time
         # of a request with the slots that were taken then.
         window = state["window"]
+        for slot in state["slots"]:
+            # Shared times are wall-clock seconds: after the clock was set back, a slot counts from now.
+            slot[0] = min(slot[0], now)
+            if slot[1] is not None:
+                slot[1] = min(slot[1], now)
         slots = [slot for slot in state["slots"] if self._free_at(slot, window) + window > now]
         state["slots"] = slots[-(4 * state["limit"] + 64):]
 

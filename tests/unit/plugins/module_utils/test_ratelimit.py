@@ -515,3 +515,11 @@ def test_a_bucket_counts_the_vendors_refill_from_the_first_answer():
 
     assert vendor_bucket_refusals(pace(answered=False), delays, 1.0, 3) > 0
     assert vendor_bucket_refusals(pace(answered=True), delays, 1.0, 3) == 0
+
+
+def test_a_shared_window_counts_from_now_after_the_clock_was_set_back(tmp_path, fake_time):
+    window = SlidingWindow(1, 10, sleep=fake_time.sleep, wallclock=fake_time.wallclock,
+                           store=ratelimit.shared_state(("p", "k", "o", "trigger"), directory=str(tmp_path)))
+    grant_times(window, fake_time, 1)
+    fake_time.now -= 3600.0  # an hour back: the slot's answer now lies in the future
+    assert grant_times(window, fake_time, 1) == [pytest.approx(-3590.0)]
