@@ -35,9 +35,13 @@ echo "==> 2-5. no-op cost, waiting, fan-out, large result sets (bench/scanops_be
 echo "==> 6. EDA event sources: webhook receiver, pollers under kill -9 (bench/bench_eda.py)"
 "$python" "$root/bench/bench_eda.py" --output "$work/eda.json"
 
+echo "==> 8. forks per host vs one bulk task (bench/bench_forks.py)"
+"$python" "$root/bench/bench_forks.py" --output "$work/forks.json"
+
 "$python" "$root/bench/report.py" --triage "$work/triage.json" --scanops "$work/scanops.json" --eda "$work/eda.json" \
-  --throughput "$work/throughput.txt" --total-seconds "$((SECONDS - started))" --output "$root/docs/performance.md"
+  --forks "$work/forks.json" --throughput "$work/throughput.txt" --total-seconds "$((SECONDS - started))" \
+  --output "$root/docs/performance.md"
 # Keep the raw results next to the test output (git ignores tests/output/).
 mkdir -p "$root/tests/output/bench"
-cp "$work/triage.json" "$work/scanops.json" "$work/eda.json" "$work/throughput.txt" "$root/tests/output/bench/"
+cp "$work/triage.json" "$work/scanops.json" "$work/eda.json" "$work/forks.json" "$work/throughput.txt" "$root/tests/output/bench/"
 echo "==> wrote $root/docs/performance.md ($((SECONDS - started)) s); raw results in tests/output/bench/"
