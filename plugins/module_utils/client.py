@@ -316,12 +316,13 @@ class ApiClient(object):
         attempt = 0
         while True:
             limiter.acquire()
+            answered = None
             try:
                 try:
-                    response = self._send(method, url, query, json_body)
+                    response = answered = self._send(method, url, query, json_body)
                 finally:
                     # A window limiter counts the request from its answer (or its failure) on.
-                    limiter.release()
+                    limiter.release(refused=answered is not None and answered.status_code == 429)
             except ScanopsTransportError as err:
                 error = err
                 error.path = request_path

@@ -68,7 +68,7 @@ class NoLimit(object):
         """Return immediately; 0 seconds waited."""
         return 0.0
 
-    def release(self):
+    def release(self, refused=False):  # pylint: disable=unused-argument
         """Nothing to do."""
         return None
 
@@ -200,8 +200,8 @@ class _Limiter(object):
         if getattr(store, "write_error", None) is not None:
             self._store = _MemoryState(state)
 
-    def release(self):
-        """The request paced by the last ``acquire()`` of this thread got its answer (or failed)."""
+    def release(self, refused=False):  # pylint: disable=unused-argument
+        """The request paced by the last ``acquire()`` of this thread got its answer (``refused``: HTTP 429) or failed."""
         return None
 
 
@@ -279,7 +279,7 @@ class TokenBucket(_Limiter):
             self._sleep(remaining)
             slept += remaining
 
-    def release(self):
+    def release(self, refused=False):  # pylint: disable=unused-argument
         """A request that emptied a full bucket is answered: give up the refill counted while it was in transit.
 
         Both buckets were full, so the vendor's began to refill when the request arrived, at the
@@ -349,8 +349,10 @@ class SlidingWindow(_Limiter):
 
     KIND = "window"
     PENDING_SECONDS = 300.0
-    # How often a caller looks again while every slot is waiting for an answer.
+    # How often a caller looks again while every slot is waiting for an answer (less often when the
+    # look is a file read under a lock that many processes may be polling).
     POLL_SECONDS = 0.01
+    SHARED_POLL_SECONDS = 0.05
 
     def __init__(self, limit, window, rate=None, clock=time.monotonic, sleep=time.sleep, wallclock=time.time, store=None):
         if int(limit) < 1 or float(window) <= 0:
@@ -414,30 +416,38 @@ class SlidingWindow(_Limiter):
                     return slept
                 if any(slot[1] is None for slot in busy):
                     # An answer due any moment may free a slot sooner than the oldest answered one.
-                    wait = self.POLL_SECONDS
+                    wait = self.SHARED_POLL_SECONDS if self._store.shared else self.POLL_SECONDS
                 else:
                     wait = min(self._free_at(slot, window) for slot in busy) - now
             wait = max(wait, 0.0)
             self._sleep(wait)
             slept += wait
 
-    def release(self):
-        """Start the window of this thread's last slot at the time its answer came."""
+    def release(self, refused=False):
+        """Start the window of this thread's last slot at the time its answer came.
+
+        A request the vendor refused (HTTP 429) gives its slot back: the vendor did not count it,
+        and if it did, its ``X-RateLimit-Remaining`` says so (see ``observe``).
+        """
         taken = getattr(self._local, "slot", None)
         if taken is None:
             return
         self._local.slot = None
         self._local.sent = taken[1]
         with self._state() as (now, state):
-            for slot in state["slots"]:
+            for index, slot in enumerate(state["slots"]):
                 if slot[2] == taken[0]:
-                    slot[1] = now
+                    if refused:
+                        del state["slots"][index]
+                    else:
+                        slot[1] = now
                     break
 
     def observe(self, headers):
         """Take the server's ``X-RateLimit-Limit`` and ``Remaining`` into account (see the class)."""
         limit = _header(headers, "X-RateLimit-Limit")
         remaining = _header(headers, "X-RateLimit-Remaining")
+        reset = _header(headers, "X-RateLimit-Reset")
         if limit is None and remaining is None:
             return
         sent = getattr(self._local, "sent", None)
@@ -454,6 +464,9 @@ class SlidingWindow(_Limiter):
                 # The server counted at most the requests whose slots were taken when this one was sent.
                 counted = sum(1 for slot in state["slots"] if self._free_at(slot, window) > sent)
                 unknown = int(state["limit"] - max(remaining, 0.0)) - counted
+                # Their times are unknown: they leave the window by the server's reset, if it sent one,
+                # else a window from now.
+                delay = window if reset is None else min(window, max(0.0, _reset_delay(reset, self._wallclock())))
                 for _number in range(max(0, min(unknown, state["limit"]))):
-                    state["slots"].append([now, now, None])
+                    state["slots"].append([now, now - window + delay, None])
             self._sync(state)

@@ -411,6 +411,17 @@ def test_a_window_slot_is_given_back_when_the_request_fails_in_transit(make_clie
     assert fake_time.clock() == pytest.approx(10.0)
 
 
+def test_a_429_with_the_vendors_window_headers_is_retried_at_the_reset_not_a_window_later(make_client, fake_time):
+    # The vendor counts 10 in its window, this client sent 1 (refused): 10 requests of someone else's leave the
+    # window at the reset, 1 s away. Holding them a whole documented window (60 s) would outlast retry_timeout.
+    window = SlidingWindow(10, 60.0, clock=fake_time.clock, sleep=fake_time.sleep)
+    refused = ok({"error": {"code": "RATE_LIMITED"}}, 429, {"Retry-After": "1", "X-RateLimit-Limit": "10",
+                                                            "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"})
+    client, rec = make_client([refused, ok({"id": "s1"}, 202)], limiters={"scan_create": window}, retry_timeout=12)
+    assert client.request("POST", "/scans", json_body={}, rate_class="scan_create") == {"id": "s1"}
+    assert len(rec.requests) == 2 and sum(fake_time.sleeps) == pytest.approx(1.0)
+
+
 def test_one_client_serves_a_thread_pool(make_client):
     client, rec = make_client(lambda request: ok({"path": request.url.path}))
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:

@@ -128,6 +128,20 @@ def test_requests_the_server_counted_but_this_controller_did_not_send_take_slots
     assert times == [0.0] * 5 + [pytest.approx(60.0)]
 
 
+def test_a_refused_request_gives_its_slot_back(fake_time):
+    window = SlidingWindow(1, 60, clock=fake_time.clock, sleep=fake_time.sleep)
+    window.acquire()
+    window.release(refused=True)  # HTTP 429: the vendor did not count it
+    assert window.acquire() == 0.0
+
+
+def test_strangers_requests_leave_the_window_at_the_servers_reset(fake_time):
+    window = SlidingWindow(10, 60, clock=fake_time.clock, sleep=fake_time.sleep)
+    grant_times(window, fake_time, 1)
+    window.observe({"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2"})
+    assert grant_times(window, fake_time, 9) == [pytest.approx(2.0)] * 9
+
+
 def test_own_slots_freed_since_the_request_was_sent_are_not_taken_for_strangers(fake_time):
     window = SlidingWindow(2, 1, clock=fake_time.clock, sleep=fake_time.sleep)
     grant_times(window, fake_time, 1, transit=0.5)  # sent at 0, answered at 0.5: counts until 1.5
