@@ -234,11 +234,22 @@ def fanout_section(fanout):
                  "HarborGuard does not limit reads." % (FANOUT_PER_SECOND, FANOUT_PER_SECOND, collection.get("reads", 0)))
     if ratio > FANOUT_TARGET and span:
         # Only what this run measured: where the time over the floor went.
-        lines.append("Over the floor by %.1f s: the POSTs took %.1f s against the window's %.0f s (the first window's 60 POSTs, "
-                     "each after its look-up, go only as fast as the emulator answers on this machine, and every later window "
-                     "follows the first by the window's length); the remaining %.1f s are start-up and end beyond the bare "
-                     "playbook's %.1f s." % (collection["seconds"] - floor, span, window_floor,
-                                             collection["seconds"] - span - (startup or 0.0), startup or 0.0))
+        why = ["Over the floor by %.1f s. The POSTs took %.1f s against the window's %.0f s" % (
+            collection["seconds"] - floor, span, window_floor)]
+        if collection.get("first_window") is not None:
+            why.append(": the first window's POSTs, which the window allows at once, took %.1f s to go out, each after its look-up, "
+                       "as fast as the emulator answered on this machine%s, and each later window follows the one before by the "
+                       "window's length, counted from the answers" % (
+                           collection["first_window"],
+                           " (load average %.1f)" % fanout["load_average"] if fanout.get("load_average") is not None else ""))
+        why.append(".")
+        if collection.get("before_first_request") is not None:
+            why.append(" The playbook ran %.1f s before its first request and %.1f s after its last, where the bare playbook took "
+                       "%.1f s in all." % (collection["before_first_request"], collection["after_last_request"], startup or 0.0))
+        else:
+            why.append(" The remaining %.1f s are start-up and end beyond the bare playbook's %.1f s." % (
+                collection["seconds"] - span - (startup or 0.0), startup or 0.0))
+        lines.append("".join(why))
     if loop:
         lines.append("The per-image loop is bound by one module process per image (%.2f s each here), not by the rate limit."
                      % (loop["seconds"] / fanout["images"]))

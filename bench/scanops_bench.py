@@ -520,7 +520,15 @@ def bench_fanout(harness):
         rows[approach] = dict(count_requests(items), seconds=result["seconds"], peak_rss_mb=result["peak_rss_mb"],
                               cpu_seconds=result["cpu_seconds"],
                               scans_started=len(accepted), reads=sum(1 for item in everything if item["method"] == "GET"),
-                              limited_span=limited_span(items, accepted))
+                              limited_span=limited_span(items, accepted),
+                              # Where the rest of the time goes: the first window's POSTs (which the window allows at
+                              # once), the playbook before its first request and after its last.
+                              first_window=limited_span(items, accepted[:FANOUT_PER_WINDOW]),
+                              before_first_request=round(_epoch(everything[0]["timestamp"]) - (result["finished_at"] - result["seconds"]), 2)
+                              if everything else None,
+                              after_last_request=round(result["finished_at"] - _epoch(everything[-1]["timestamp"]), 2) if everything else None)
+        if approach == "collection":
+            rows["load_average"] = round(os.getloadavg()[0], 1)
     rows["floor_seconds"] = fanout_floor()
     rows["images"] = FANOUT_IMAGES
     rows["limit"] = "%d per %d s sliding window (%d a minute)" % (FANOUT_PER_WINDOW, FANOUT_WINDOW, FANOUT_PER_WINDOW * 60 // FANOUT_WINDOW)
