@@ -246,8 +246,9 @@ class TokenBucket(_Limiter):
         return {"kind": self.KIND, "tokens": float(burst), "stamp": now, "burst": burst, "hold_until": None}
 
     def _valid(self, state):
-        return (all(isinstance(state.get(key), (int, float)) for key in ("tokens", "stamp", "burst"))
-                and isinstance(state.get("hold_until"), (int, float, type(None))))
+        if not all(isinstance(state.get(key), (int, float)) for key in ("tokens", "stamp", "burst")):
+            return False
+        return isinstance(state.get("hold_until"), (int, float, type(None)))
 
     def _refill(self, state, now):
         elapsed = now - state["stamp"]
@@ -327,6 +328,13 @@ class TokenBucket(_Limiter):
             self.burst = state["burst"]
 
 
+def _valid_slot(slot):
+    """``[sent, answered or None, owner]`` as a window's state file holds it."""
+    if not isinstance(slot, list) or len(slot) != 3:
+        return False
+    return isinstance(slot[0], (int, float)) and isinstance(slot[1], (int, float, type(None)))
+
+
 class SlidingWindow(_Limiter):
     """At most ``limit`` requests in any ``window`` seconds, counted the way CloudGeni and HarborGuard count.
 
@@ -375,10 +383,13 @@ class SlidingWindow(_Limiter):
         return {"kind": self.KIND, "limit": self.limit, "window": self.window, "slots": []}
 
     def _valid(self, state):
-        return (isinstance(state.get("limit"), int) and state["limit"] >= 1 and isinstance(state.get("window"), (int, float))
-                and state["window"] > 0 and isinstance(state.get("slots"), list)
-                and all(isinstance(slot, list) and len(slot) == 3 and isinstance(slot[0], (int, float))
-                        and isinstance(slot[1], (int, float, type(None))) for slot in state["slots"]))
+        if not isinstance(state.get("limit"), int) or state["limit"] < 1:
+            return False
+        if not isinstance(state.get("window"), (int, float)) or state["window"] <= 0:
+            return False
+        if not isinstance(state.get("slots"), list):
+            return False
+        return all(_valid_slot(slot) for slot in state["slots"])
 
     def _free_at(self, slot, window):
         """When ``slot`` (``[sent, answered or None, owner]``) stops counting."""
