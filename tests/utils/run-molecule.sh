@@ -73,6 +73,10 @@ for entry in "${scenarios[@]}"; do
   echo
   echo "==================== molecule: $role ($scenario) ===================="
   started=$SECONDS
+  # Molecule keeps a scenario's state in a directory named after the role and scenario only
+  # (~/.ansible/tmp/molecule.<hash of the role name>.<scenario>): two checkouts testing at once would
+  # share it. This run's own directory keeps them apart.
+  export MOLECULE_EPHEMERAL_DIRECTORY="$work/molecule/$role/$scenario"
   # reset first: molecule remembers a finished prepare step between runs and would skip it.
   if (cd "$root/roles/$role" && molecule reset --scenario-name "$scenario" >/dev/null 2>&1; molecule test --scenario-name "$scenario"); then
     results+=("$role/$scenario: passed ($((SECONDS - started)) s)")
