@@ -114,8 +114,7 @@ run_leg() {
     | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "installing $core_spec and the test dependencies"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      "$core_spec" -r requirements.txt "${dep_lines[@]}"
+    bash tests/utils/venv-install.sh "$venv" "$core_spec" -r requirements.txt "${dep_lines[@]}"
     echo "$want" > "$stamp"
   else
     echo "up to date"

@@ -76,8 +76,7 @@ want=$( { "$eda_venv/bin/python" --version; echo "$rulebook_spec $core_spec"; ca
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   step "installing $rulebook_spec, $core_spec and requirements.txt into $eda_venv"
   started=$SECONDS
-  "$eda_venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$eda_venv/bin/python" -m pip install --quiet --disable-pip-version-check "$rulebook_spec" "$core_spec" -r requirements.txt
+  bash tests/utils/venv-install.sh "$eda_venv" --upgrade pip "$rulebook_spec" "$core_spec" -r requirements.txt
   echo "$want" > "$stamp"
   echo "installed in $((SECONDS - started)) s"
 fi
