@@ -126,7 +126,8 @@ class TargetRunner:
                           env_extra={"SCANOPS_EMULATOR_URL": self.base_url})
 
     def _play(self, name, args, output_dir, secret_values, env_extra=None):
-        inventory = os.path.join(OUTPUT_DIR, "inventory.ini")
+        # One inventory file per run name: under pytest-xdist several plays start at the same time.
+        inventory = os.path.join(OUTPUT_DIR, "%s.inventory.ini" % name)
         with open(inventory, "w", encoding="utf-8") as handle:
             handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
         env = dict(os.environ)
@@ -153,6 +154,32 @@ class TargetRunner:
 def target_runner(emulator_url, admin):  # pylint: disable=redefined-outer-name
     """Runner for integration targets against the session's emulator."""
     return TargetRunner(emulator_url, admin)
+
+
+def _tasks_size(target):
+    """Bytes of a target's task files: a rough measure of how long it runs."""
+    directory = os.path.join(TARGETS_DIR, target, "tasks")
+    return sum(os.path.getsize(os.path.join(directory, name)) for name in os.listdir(directory))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):  # pylint: disable=unused-argument
+    """Under pytest-xdist (``--dist loadgroup``), the longest targets first, each on its own; other files kept whole.
+
+    Every target resets the emulator it runs against, so the targets can go to any worker, each
+    worker having an emulator of its own. The tests of every other file stay together, in their
+    order, on one worker: some share what a module-scoped fixture seeded. The targets start
+    first, longest first (by the size of their task files), so that the longest one does not
+    start last. Without xdist nothing changes.
+    """
+    if getattr(config.option, "dist", "no") == "no":
+        return
+    targets = [item for item in items if item.path.name == "test_targets.py" and getattr(item, "originalname", "") == "test_target"]
+    others = [item for item in items if item not in targets]
+    targets.sort(key=lambda item: -_tasks_size(item.callspec.params["target"]))
+    for item in others:
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items[:] = targets + others
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # pylint: disable=unused-argument
