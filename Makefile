@@ -1,9 +1,11 @@
 # Developer entry points. `make demo` runs the demo playbook against the emulator; `make test`
-# runs every suite CI runs; `make test-fast` is the quick inner loop (no sanity, no molecule).
+# runs every suite CI runs; `make test-fast` is the quick inner loop (the suites declared fast).
+# `make <suite>` runs one suite: every tests/suites/<suite>.sh is a target (docs/developing.md).
 SHELL := /bin/bash
 VENV ?= $(CURDIR)/.venv
+SUITES := $(basename $(notdir $(wildcard tests/suites/*.sh)))
 
-.PHONY: demo test test-fast sanity units emulator documented conformance integration eda examples playbooks lint molecule faults fuzz races compat bench venv build
+.PHONY: demo test test-fast $(SUITES) bench venv build
 
 venv:
 	@bash tests/utils/bootstrap-venv.sh "$(VENV)"
@@ -15,9 +17,9 @@ test: venv
 	@VENV="$(VENV)" bash tests/run-tests.sh all
 
 test-fast: venv
-	@VENV="$(VENV)" bash tests/run-tests.sh units emulator documented conformance integration
+	@VENV="$(VENV)" bash tests/run-tests.sh fast
 
-sanity units emulator documented conformance integration eda examples playbooks lint molecule faults fuzz races compat: venv
+$(SUITES): venv
 	@VENV="$(VENV)" bash tests/run-tests.sh $@
 
 bench: venv
