@@ -142,7 +142,7 @@ class TargetRunner:
         })
         env.update(env_extra or {})
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory] + list(args)
-        completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=600, check=False)
+        completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=1200, check=False)
         output = completed.stdout + completed.stderr
         with open(os.path.join(OUTPUT_DIR, "%s.log" % name), "w", encoding="utf-8") as handle:
             handle.write(output)
@@ -170,7 +170,8 @@ def pytest_collection_modifyitems(session, config, items):  # pylint: disable=un
     worker having an emulator of its own. The tests of every other file stay together, in their
     order, on one worker: some share what a module-scoped fixture seeded. The targets start
     first, longest first (by the size of their task files), so that the longest one does not
-    start last. Without xdist nothing changes.
+    start last; ``--no-loadscope-reorder`` keeps that order (by default xdist sends the groups
+    with the most tests first). Without xdist nothing changes.
     """
     if getattr(config.option, "dist", "no") == "no":
         return

@@ -97,7 +97,7 @@ def run_role(runner, role, extra_vars):
     env = dict(os.environ, ANSIBLE_ROLES_PATH=ROLES_DIR, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="0")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory, "-e", "@" + vars_file, playbook]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
     output = done.stdout + done.stderr
     with open(os.path.join(OUTPUT_DIR, "%s.log" % role), "w", encoding="utf-8") as handle:
         handle.write(output)

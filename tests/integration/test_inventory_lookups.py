@@ -67,7 +67,7 @@ def write_inventory(name, text):
 
 
 def run(command, env):
-    completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    completed = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=900, check=False)
     assert completed.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(command), completed.stdout[-3000:], completed.stderr[-3000:])
     assert "Traceback (most recent call last)" not in completed.stdout + completed.stderr
     return completed
@@ -260,7 +260,7 @@ def test_rescan_stale_playbook_rescans_each_stale_target_once_then_has_nothing_t
              "harborguard/ghcr.io/acme/web_2.0.1", "kolega/web-frontend"]
     admin.clear_requests()
 
-    first = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    first = subprocess.run(command, env=env, cwd=COLLECTION_ROOT, capture_output=True, text=True, timeout=900, check=False)
     output = first.stdout + first.stderr
     assert "Traceback (most recent call last)" not in output
     posts = [r for r in admin.requests(method="POST")["items"] if r["vendor"] in URL_PATHS]

@@ -7,7 +7,7 @@ suite_about="integration targets and playbooks against the emulator (tests/integ
 suite_order=50
 suite_fast=yes
 suite_path=tests/integration
-suite_cost=330
+suite_cost=200
 suite_run() {
-  python -m pytest "${pytest_args[@]}" -n "$(pytest_workers 3)" --dist loadgroup tests/integration
+  python -m pytest "${pytest_args[@]}" -n "$(pytest_workers 3)" --dist loadgroup --no-loadscope-reorder tests/integration
 }
