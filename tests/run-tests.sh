@@ -54,7 +54,7 @@ fi
 pytest_args=(-q -p no:cacheprovider -o "addopts=" -p ansible_collections.scanops.security.tests.utils.pytest_cputime)
 
 # pytest_workers N: how many pytest-xdist workers a suite that waits a lot should start.
-# SCANOPS_PYTEST_WORKERS overrides N (1 runs the suite in one process, as before xdist).
+# SCANOPS_PYTEST_WORKERS overrides N (0 runs the tests in the pytest process itself, without xdist).
 pytest_workers() {
   echo "${SCANOPS_PYTEST_WORKERS:-$1}"
 }
@@ -70,6 +70,8 @@ if [ "${1:-}" = --job ]; then
   export PYTHONPATH="$dir${PYTHONPATH:+:$PYTHONPATH}"
   # The collection's controller-side cache (locks, shared rate-limit state) of this suite only.
   export SCANOPS_CACHE_DIR="$dir/cache"
+  # Marks every process the suite starts, so that the runner finds those still running after it.
+  export SCANOPS_SUITE_RUN="$dir"
   cd "$stage"
   # shellcheck source=/dev/null
   . "$suites_dir/$name.sh"
@@ -142,7 +144,28 @@ for name in "${requested[@]}"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scanops-test.XXXXXX")
-declare -A pid_of=() started=() wall=() result=()
+declare -A pid_of=() started=() wall=() result=() leftover=()
+# reap_leftovers NAME: stops what the suite left running when it ended (a process its test timed out
+# on, a server whose owner died): such a process would take CPU from the suites after it. They are
+# found by the SCANOPS_SUITE_RUN value in their environment, since ansible-playbook leaves the
+# suite's process group and an orphan leaves its process tree.
+reap_leftovers() {
+  local marker="SCANOPS_SUITE_RUN=$work/$1" pids=() files=() file pid round
+  for round in 1 2 3 4 5 6 7 8 9 10; do
+    pids=()
+    mapfile -t files < <(grep -lzxF -e "$marker" /proc/[0-9]*/environ 2>/dev/null || true)
+    for file in "${files[@]}"; do
+      pid=${file#/proc/}
+      pid=${pid%/environ}
+      [ "$pid" != $$ ] && pids+=("$pid")
+    done
+    [ ${#pids[@]} -eq 0 ] && return 0
+    [ "$round" = 1 ] && leftover[$1]=${#pids[@]}
+    # TERM first; whatever is still there a few seconds later gets KILL.
+    if [ "$round" -lt 6 ]; then kill -TERM "${pids[@]}" 2>/dev/null || true; else kill -KILL "${pids[@]}" 2>/dev/null || true; fi
+    sleep 1
+  done
+}
 # Stops every suite still running (their `timeout` passes the signal on to all they started).
 stop_running() {
   local name
@@ -183,10 +206,18 @@ if [ "$mode" = one-by-one ]; then
     rc=0
     bash "$self" --job "$name" "$work/$name" || rc=$?
     wall[$name]=$((SECONDS - began))
+    reap_leftovers "$name"
+    if [ -n "${leftover[$name]:-}" ]; then
+      echo "$name left ${leftover[$name]} processes running: stopped"
+    fi
     if [ "$rc" -eq 0 ]; then result[$name]=passed; else result[$name]="FAILED (exit $rc)"; fi
     if [ "$rc" -ne 0 ]; then
       break
     fi
+  done
+  # One by one stops at the first failure; the summary still names the suites it did not run.
+  for name in "${to_run[@]}"; do
+    [ -n "${result[$name]:-}" ] || result[$name]="not run (an earlier suite failed)"
   done
 else
   jobs_max=${SCANOPS_TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
@@ -242,6 +273,10 @@ else
           *) result[$name]="FAILED (exit $rc)" ;;
         esac
         echo "[$(printf '%5d' $((SECONDS - started_all))) s] $name ${result[$name]} after ${wall[$name]} s"
+        reap_leftovers "$name"
+        if [ -n "${leftover[$name]:-}" ]; then
+          echo "[$(printf '%5d' $((SECONDS - started_all))) s] $name left ${leftover[$name]} processes running: stopped"
+        fi
       fi
     done
     print_finished

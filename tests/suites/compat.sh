@@ -4,7 +4,7 @@
 suite_about="ansible-core 2.16 and 2.21 (tests/utils/compat.sh)"
 suite_order=100
 suite_path=tests/utils/compat.sh
-suite_cost=500
+suite_cost=250
 suite_run() {
   bash tests/utils/compat.sh "$VENV"
 }

@@ -4,7 +4,7 @@ suite_about="every module against the emulator's documented-only mode (tests/doc
 suite_order=40
 suite_fast=yes
 suite_path=tests/documented
-suite_cost=5
+suite_cost=10
 suite_run() {
   python -m pytest "${pytest_args[@]}" tests/documented
 }

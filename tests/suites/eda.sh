@@ -4,7 +4,7 @@
 suite_about="the rulebooks under ansible-rulebook (tests/eda)"
 suite_order=60
 suite_path=tests/eda
-suite_cost=100
+suite_cost=90
 suite_run() {
   bash tests/utils/eda.sh "$VENV-eda"
 }

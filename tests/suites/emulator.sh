@@ -4,7 +4,7 @@ suite_about="the emulator against the vendor pages (tests/emulator/tests)"
 suite_order=30
 suite_fast=yes
 suite_path=tests/emulator/tests
-suite_cost=25
+suite_cost=45
 suite_run() {
   python -m pytest "${pytest_args[@]}" tests/emulator/tests
 }

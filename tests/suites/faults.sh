@@ -4,7 +4,7 @@
 suite_about="fault injection (tests/faults)"
 suite_order=90
 suite_path=tests/faults
-suite_cost=185
+suite_cost=210
 suite_run() {
   python -m pytest "${pytest_args[@]}" tests/faults
 }

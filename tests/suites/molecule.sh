@@ -3,7 +3,7 @@
 suite_about="molecule scenarios of the roles"
 suite_order=80
 suite_path=roles/post_deploy_scan/molecule
-suite_cost=150
+suite_cost=160
 suite_run() {
   bash tests/utils/run-molecule.sh
 }
