@@ -162,25 +162,42 @@ def _tasks_size(target):
     return sum(os.path.getsize(os.path.join(directory, name)) for name in os.listdir(directory))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session, config, items):  # pylint: disable=unused-argument
-    """Under pytest-xdist (``--dist loadgroup``), the longest targets first, each on its own; other files kept whole.
+def _is_target(item):
+    return item.path.name == "test_targets.py" and getattr(item, "originalname", "") == "test_target"
 
-    Every target resets the emulator it runs against, so the targets can go to any worker, each
-    worker having an emulator of its own. The tests of every other file stay together, in their
-    order, on one worker: some share what a module-scoped fixture seeded. The targets start
-    first, longest first (by the size of their task files), so that the longest one does not
-    start last; ``--no-loadscope-reorder`` keeps that order (by default xdist sends the groups
-    with the most tests first). Without xdist nothing changes.
+
+def pytest_collection_modifyitems(session, config, items):  # pylint: disable=unused-argument
+    """Under pytest-xdist, the targets first, longest first (by the size of their task files).
+
+    So that the longest one does not start last (``--no-loadscope-reorder`` keeps this order;
+    by default xdist sends the scopes with the most tests first). Without xdist nothing changes.
     """
-    if getattr(config.option, "dist", "no") == "no":
+    if not hasattr(config, "workerinput"):  # set in the xdist workers, where the collection happens
         return
-    targets = [item for item in items if item.path.name == "test_targets.py" and getattr(item, "originalname", "") == "test_target"]
-    others = [item for item in items if item not in targets]
-    targets.sort(key=lambda item: -_tasks_size(item.callspec.params["target"]))
-    for item in others:
-        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-    items[:] = targets + others
+    targets = sorted((item for item in items if _is_target(item)), key=lambda item: -_tasks_size(item.callspec.params["target"]))
+    items[:] = targets + [item for item in items if not _is_target(item)]
+
+
+@pytest.hookimpl(optionalhook=True)  # the compat legs' venvs have no pytest-xdist
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope``: each target is a scope of its own, every other file one scope.
+
+    A scope runs whole, in order, on one worker: the tests of a file may share what a
+    module-scoped fixture seeded, while every target resets the emulator it runs against, so the
+    targets can go to any worker (each worker has an emulator of its own). xdist's ``loadgroup``
+    would say the same with marks, but it stopped grouping under pytest 9.2 (pytest-xdist issue
+    1386); a scheduler reads only the test ids.
+    """
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
+
+    class TargetsApart(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path, _sep, rest = nodeid.partition("::")
+            return nodeid if path.rsplit("/", 1)[-1] == "test_targets.py" and rest.startswith("test_target[") else path
+
+    return TargetsApart(config, log)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # pylint: disable=unused-argument
