@@ -17,7 +17,8 @@
 # the suites before it have finished; a line says when each suite starts and ends meanwhile. The
 # summary gives every suite's wall time and CPU time (user + sys of all its processes).
 #
-# Environment: SCANOPS_TEST_JOBS suites at a time (default: the number of CPUs + 1, at least 2);
+# Environment: SCANOPS_TEST_JOBS suites at a time (default: the number of CPUs, at least 2: more
+# made the suites' own timeouts fire on a loaded 2-core machine);
 # SCANOPS_SUITE_TIMEOUT seconds after which `all`/`fast` stop a suite and print what it wrote
 # (default 2700: only a hung suite gets there).
 set -euo pipefail
@@ -220,7 +221,8 @@ if [ "$mode" = one-by-one ]; then
     [ -n "${result[$name]:-}" ] || result[$name]="not run (an earlier suite failed)"
   done
 else
-  jobs_max=${SCANOPS_TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
+  jobs_max=${SCANOPS_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+  [ "${SCANOPS_TEST_JOBS:-}" ] || [ "$jobs_max" -ge 2 ] || jobs_max=2
   [ "$jobs_max" -lt 1 ] && jobs_max=1
   limit=${SCANOPS_SUITE_TIMEOUT:-2700}
   # Start the costliest first, so the long suites are not the last ones running; suites declared
