@@ -20,7 +20,7 @@
 # Environment: SCANOPS_TEST_JOBS suites at a time (default: the number of CPUs, at least 2: more
 # made the suites' own timeouts fire on a loaded 2-core machine);
 # SCANOPS_SUITE_TIMEOUT seconds after which `all`/`fast` stop a suite and print what it wrote
-# (default 2700: only a hung suite gets there).
+# (default 3600: only a hung suite gets there; compat took over 2700 s at load 25).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -224,7 +224,7 @@ else
   jobs_max=${SCANOPS_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
   [ "${SCANOPS_TEST_JOBS:-}" ] || [ "$jobs_max" -ge 2 ] || jobs_max=2
   [ "$jobs_max" -lt 1 ] && jobs_max=1
-  limit=${SCANOPS_SUITE_TIMEOUT:-2700}
+  limit=${SCANOPS_SUITE_TIMEOUT:-3600}
   # Start the costliest first, so the long suites are not the last ones running; suites declared
   # alone run after the others, one at a time.
   mapfile -t queue < <(for name in "${to_run[@]}"; do printf '%s %s %s\n' "${alone[$name]}" "${cost[$name]}" "$name"; done |
