@@ -555,13 +555,11 @@ def run_finding_info(module):
         module.fail_json(msg="limit must be 1 or more, got %d" % limit)
     shape = finding_shaper(params.get("fields"), params.get("include_raw"))
     output_file = params.get("output_file")
-    if output_file:
-        try:
-            check_destination(output_file, "output_file")
-        except ScanopsError as err:
-            module.fail_json(msg=err.message, api_calls={"total": 0, "retries": 0})
+    # build_adapter checks every option first (validation.check_params: the path's length and characters too).
     with build_adapter(module) as adapter:
         try:
+            if output_file:
+                check_destination(output_file, "output_file")
             source, selection = finding_source(adapter, params, "status")
         except ScanopsError as err:
             module.fail_json(msg=err.message, api_calls=adapter.client.stats)

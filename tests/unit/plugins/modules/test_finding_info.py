@@ -132,3 +132,10 @@ def test_output_file_in_a_missing_directory_fails_before_any_request(run, tmp_pa
     assert result["api_calls"]["total"] == 0 and vendor.gets == []
     result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path)))
     assert result["failed"] is True and "is a directory" in result["msg"]
+
+
+def test_output_file_path_gets_the_option_checks_before_any_request(run, tmp_path):
+    vendor = FakeKolega(kolega_items(3))
+    result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path / "f\x1b[31m.jsonl")))
+    assert result["failed"] is True and result["msg"].startswith("output_file") and vendor.gets == []
+    assert not list(tmp_path.iterdir())
