@@ -180,7 +180,15 @@ def wait_section(wait):
                   verdict(not missed), ", ".join(first_ok) or "none", "; over: " + ", ".join(missed) if missed else ""),
               "Within the interval in effect when the scan completed (the gap before the last poll, process exit included): %s "
               "(%d of %d providers)." % (verdict(len(effect_ok) == len(providers)), len(effect_ok), len(providers))]
-    if missed:
+    steady = [provider for provider, rows in providers.items()
+              if rows["collection"].get("last_poll_gap") is not None
+              and rows["collection"]["last_poll_gap"] <= POLL_INTERVAL.get(provider, DEFAULT_POLL_INTERVAL) * 1.05]
+    if missed and len(steady) == len(providers):
+        lines.append("Why: the interval in effect stayed the configured one on every provider (the column before the last poll), "
+                     "so each scan's end was seen at its first poll after it; the time past the interval is after that poll: the "
+                     "module handing back its result and ansible-playbook ending, which a loaded machine slows down (the curl "
+                     "loop's bash ends at once). The status polls and requests show no extra waiting.")
+    elif missed:
         lines.append("Why: once a scan has run a while `scan_run` polls every fifth of the time already waited (at most 60 s) to "
                      "stay polite on long scans, so a scan that ends just after a poll is seen up to one grown interval later; the "
                      "fixed `sleep 5` loop sees it sooner but keeps polling every 5 s however long the scan runs.")
@@ -299,11 +307,10 @@ def large_section(large):
              "and the vendor's body; without the body; four normalized fields; everything into a JSON Lines file, only the count "
              "registered), each in its own ansible-playbook run that registers the result. Client-side pacing is off on every "
              "row (`rate_limit: 0`): Kolega documents no limit, the emulator runs without vendor limits here, and the "
-             "collection's own assumed pace of 10 requests a second would hold 100 pages to 10 s by design. After one unmeasured "
-             "walk that made the emulator build its findings, every row ran once, then the floor and the `output_file` row "
-             "again, %d runs of those two in all; medians are shown, peak memory is the largest of the runs. Load average %s at "
-             "the start, %s at the end."
-             % (large["findings"], large.get("repeats", 1), large["load_average"][0], large["load_average"][-1]), "",
+             "collection's own assumed pace of 10 requests a second would hold 100 pages to 10 s by design. The rows ran "
+             "interleaved, after one unmeasured walk that made the emulator build its findings; the runs column lists every "
+             "run, the median is shown, peak memory is the largest of the runs. Load average %s at the start, %s at the end."
+             % (large["findings"], large["load_average"][0], large["load_average"][-1]), "",
              "| approach | wall time (s), median | runs (s) | x floor | CPU (s) | requests | HTTP 429 | peak RSS (MiB) | result |",
              "|---|---|---|---|---|---|---|---|---|"]
     ratios = large_ratios(large)
@@ -393,16 +400,18 @@ def scaling_section(results, triage):
         waiting_seconds = SCALE_TARGETS * waiting / rate if (waiting and shares_budget) else trigger_seconds
         lines.append("| %s | %s (%s) | %s | 1 / %s | %s | %s | %s |" % (
             provider, text, source, "yes" if documented else "no", waiting if waiting is not None else "-", _hours(trigger_seconds),
-            _hours(waiting_seconds), _hours(per_scan_cpu * SCALE_TARGETS) if per_scan_cpu is not None else "-"))
+            _hours(waiting_seconds), _hours(per_scan_cpu * SCALE_TARGETS) if per_scan_cpu is not None else
+            ("%s of requests at section 1's %.0f a second" % (_hours(SCALE_TARGETS / throughput), throughput) if throughput else "-")))
     lines += ["", "How the rows are computed: %d triggers at the limit's sustained rate (a burst saves seconds, not hours); while "
               "waiting, where the limit counts every request (Penaxtra, and the paces the collection assumes for Kolega and "
               "AgileSec) the status polls of section 3 share it; CloudGeni and HarborGuard limit only the trigger (CloudGeni's 60 "
               "status reads a minute then bound how many scans can be watched at once). The controller column multiplies the "
-              "measured CPU per scan of section 4." % SCALE_TARGETS, "",
+              "measured CPU per scan of section 4, or, when section 4 did not run, divides by the request rate of section 1." % SCALE_TARGETS, "",
               "So past one controller:", "",
-              "- **Forks** run hosts in parallel processes of one controller; the collection's client-side pace is shared by the "
-              "processes of one controller (issue 18), so forks add CPU without exceeding a vendor's limit, and past it add "
-              "nothing. A bulk `targets` task does the same work in one process (section 4) and needs no forks.",
+              "- **Forks** run hosts in separate processes of one controller. They add CPU; each process paces its own requests, "
+              "so N forks against one vendor can send N times its limit unless they share one pace (issue 18 adds a pace shared "
+              "by the processes of one controller). Past the vendor's limit they add nothing. A bulk `targets` task does the "
+              "same work in one process under one pace (section 4) and needs no forks.",
               "- **AWX job slicing** and **execution nodes** split the inventory into jobs that run on different machines. Their "
               "paces are not shared: N slices pacing at a vendor's full limit send N times that limit. None of the vendor pages "
               "says whether a limit counts per API key, per organization or per source IP, so the safe split gives each slice "
@@ -418,8 +427,8 @@ def scaling_section(results, triage):
 def summary_section(results, triage):
     """Issue 17's table: each section's figure next to its floor from this run, the ratio and the goal."""
     lines = ["## Summary: each section against its floor", "",
-             "Every floor below was measured in this run, next to the figure it bounds.", "",
-             "| section | floor (this run) | collection (this run) | ratio | goal | verdict |", "|---|---|---|---|---|---|"]
+             "Every floor below was measured in the same run as the figure it bounds, right next to it.", "",
+             "| section | floor | collection | ratio | goal | verdict |", "|---|---|---|---|---|---|"]
     if triage:
         for provider, rows in triage["results"].items():
             if "raw_floor" in rows:
@@ -599,6 +608,9 @@ def main():
                         help="only (re)write section 4 of an existing --output page from --scanops (run with --only fanout)")
     parser.add_argument("--throughput")
     parser.add_argument("--total-seconds", type=float)
+    parser.add_argument("--commit", help="the commit the benchmarks ran on (bench/run.sh passes it)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a paragraph placed under the header, e.g. which sections a run left out and why")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
     eda = None
@@ -628,22 +640,32 @@ def main():
     with open(args.scanops, encoding="utf-8") as handle:
         results = json.load(handle)
     lines = ["# Performance", "",
-             "Written by `make bench` (`bench/run.sh`) on %s UTC. Every number below comes from that run against the bundled "
-             "emulator (`tests/emulator`), never from a model; rerun `make bench` to reproduce them on your machine."
+             ("Written by `make bench` (`bench/run.sh`) on %s UTC. Every number below comes from that run against the bundled "
+              "emulator (`tests/emulator`), never from a model; rerun `make bench` to reproduce them on your machine."
+              if not args.note else
+              "Written by `bench/report.py` on %s UTC from the benchmark runs the note below names. Every number below comes "
+              "from those runs against the bundled emulator (`tests/emulator`), never from a model; rerun `make bench` to "
+              "reproduce them on your machine.")
              % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"), "",
              "Machine: %s." % machine(), "",
              "Wall times are of whole `ansible-playbook` (or bash) processes, start-up included. API requests are counted in the "
              "emulator's request log. Peak memory is the largest resident set in the ansible-playbook process tree (`ru_maxrss` "
              "from `wait4`: the controller, its worker and the module processes).", ""]
+    if args.commit:
+        lines += ["Measured on commit `%s`." % args.commit, ""]
     if args.total_seconds:
         lines += ["`make bench` took %.0f s in all." % args.total_seconds, ""]
+    for note in args.note:
+        lines += [note, ""]
     lines += summary_section(results, triage)
     lines += triage_section(triage)
+    headings = {"noop": "## 2. Idempotent no-op cost", "wait": "## 3. Waiting for a scan", "fanout": "## 4. Fan-out under a rate limit",
+                "large": "## 5. Large result sets"}
     for key, section in (("noop", noop_section), ("wait", wait_section), ("fanout", fanout_section), ("large", large_section)):
         if key in results:
             lines += section(results[key])
         else:
-            lines += ["## %s" % key, "", "Not run.", ""]
+            lines += [headings[key], "", "Not run (see the note at the top).", ""]
     lines += eda_section(eda)
     lines += forks_section(forks)
     lines += scaling_section(results, triage)

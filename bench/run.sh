@@ -40,7 +40,7 @@ echo "==> 8. forks per host vs one bulk task (bench/bench_forks.py)"
 
 "$python" "$root/bench/report.py" --triage "$work/triage.json" --scanops "$work/scanops.json" --eda "$work/eda.json" \
   --forks "$work/forks.json" --throughput "$work/throughput.txt" --total-seconds "$((SECONDS - started))" \
-  --output "$root/docs/performance.md"
+  --output "$root/docs/performance.md" --commit "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 # Keep the raw results next to the test output (git ignores tests/output/).
 mkdir -p "$root/tests/output/bench"
 cp "$work/triage.json" "$work/scanops.json" "$work/eda.json" "$work/forks.json" "$work/throughput.txt" "$root/tests/output/bench/"
