@@ -408,10 +408,9 @@ def scaling_section(results, triage):
               "status reads a minute then bound how many scans can be watched at once). The controller column multiplies the "
               "measured CPU per scan of section 4, or, when section 4 did not run, divides by the request rate of section 1." % SCALE_TARGETS, "",
               "So past one controller:", "",
-              "- **Forks** run hosts in separate processes of one controller. They add CPU; each process paces its own requests, "
-              "so N forks against one vendor can send N times its limit unless they share one pace (issue 18 adds a pace shared "
-              "by the processes of one controller). Past the vendor's limit they add nothing. A bulk `targets` task does the "
-              "same work in one process under one pace (section 4) and needs no forks.",
+              "- **Forks** run hosts in separate processes of one controller. They add CPU, and the module processes of one "
+              "controller draw from one shared pace (section 8: 50 forks, 0 HTTP 429), so past the vendor's limit they add "
+              "nothing. A bulk `targets` task does the same work in one process (sections 4 and 8) for a fraction of the CPU.",
               "- **AWX job slicing** and **execution nodes** split the inventory into jobs that run on different machines. Their "
               "paces are not shared: N slices pacing at a vendor's full limit send N times that limit. None of the vendor pages "
               "says whether a limit counts per API key, per organization or per source IP, so the safe split gives each slice "
