@@ -27,6 +27,8 @@ options:
         the vendor's vulnerabilities list serves only the newest complete scan of each image.
         Penaxtra, the C(scan_id) of each finding, matched by the module because the vendor describes that
         filter as planned (an assumption, see C(docs/assumptions.md)).
+        AgileSec (M(scanops.security.finding_info) only), the execution id, matched against the execution id the
+        search documents carry (an assumption, see C(docs/assumptions.md)).
     type: str
     aliases: [scan_batch_id]
   image:
@@ -42,8 +44,10 @@ options:
   rule_id:
     description:
       - Only findings of these rules, compared without regard to case. CloudGeni check id (C(CKV_AWS_19)),
-        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id. Not Penaxtra, whose findings list carries no rule or
-        control id (a C(control_id) a platform sends is read as the rule id, an assumption, but the filter is refused).
+        Kolega check id (secrets rule, semgrep rule, ...), HarborGuard CVE id, AgileSec analysis policy rule
+        (C(weak-rsa-key-size), or C(<kind>:<algorithm>) for a document without one). Not Penaxtra, whose findings list
+        carries no rule or control id (a C(control_id) a platform sends is read as the rule id, an assumption, but the
+        filter is refused).
     type: list
     elements: str
   cve:
@@ -60,7 +64,7 @@ options:
   path:
     description:
       - Only findings whose file path matches this shell-style glob (Python C(fnmatch), where C(*) also matches C(/)).
-        CloudGeni (the resource's file) and Kolega (C(file_path)).
+        CloudGeni (the resource's file), Kolega (C(file_path)) and AgileSec (the document's file path).
     type: str
   ids:
     description:
@@ -72,8 +76,9 @@ options:
 notes:
   - Filters with exactly one value go to the vendor where its API filters on them (CloudGeni and Kolega severity and status;
     HarborGuard severity, status, package and CVE; Penaxtra severity), in the vendor's own words (HarborGuard C(info) is
-    C(NEGLIGIBLE)). A severity the vendor has no single word for (Kolega C(info)) is filtered by the module only. Every filter
-    is applied again by the module, so lists with several values work everywhere.
+    C(NEGLIGIBLE)). A severity the vendor has no single word for (Kolega C(info)) is filtered by the module only. AgileSec
+    sends every filter but O(path) in its OpenSearch query, lists included. Every filter is applied again by the module, so
+    lists with several values work everywhere.
   - A filter that a provider's findings cannot carry (for example O(path) for HarborGuard) is an error, not an empty result.
   - Penaxtra's list holds only the 200 newest findings (of the severity asked for); without O(ids) the module warns when it
     is full. Select older ones with O(ids).

@@ -38,8 +38,9 @@ options:
         no page lists; see C(docs/assumptions.md)), so list Penaxtra findings by their id.
       - An entry whose O(ignore[].expires) date has passed counts again and is reported in C(gate.expired_ignores).
         Dates are judged in UTC, so an entry expiring on a day holds until that day ends in UTC.
-      - AgileSec offers no findings through its scan API, so an ignore list is an error there. A scan that failed or
-        was cancelled fails the gate on its status; the ignore list does not change that.
+      - AgileSec findings come from its Search API and need O(search_username) and O(search_password); without them an
+        ignore list is an error there. A scan that failed or was cancelled fails the gate on its status; the ignore list
+        does not change that.
     type: list
     elements: dict
     suboptions:

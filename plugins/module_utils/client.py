@@ -177,13 +177,18 @@ class ApiClient(object):
         transport: an ``httpx`` transport (tests pass ``httpx.MockTransport``).
         sleep, clock, rand, wallclock: injectable time and randomness for tests.
         pool_size: connection pool size; keep it >= the number of worker threads.
+        counts_into: another ApiClient whose request counters this one adds to, so an adapter
+            with two origins (AgileSec's scan and search APIs) reports one ``stats``.
+        count_as: the ``stats`` key of this client's requests instead of their method (AgileSec
+            search queries are POSTs that only read: ``search`` keeps them apart from writes).
     """
 
     def __init__(self, base_url, provider=None, auth_headers=None, error_parser=None, limiters=None,
                  timeout=30.0, retries=5, retry_timeout=60.0, validate_certs=True, ca_path=None,
                  client_cert=None, client_key=None, proxy=None, transport=None, sleep=time.sleep,
                  clock=time.monotonic, rand=random.random, wallclock=time.time,
-                 pool_size=DEFAULT_POOL_SIZE, extra_headers=None, proxy_auth=None):
+                 pool_size=DEFAULT_POOL_SIZE, extra_headers=None, proxy_auth=None,
+                 counts_into=None, count_as=None):
         if not HAS_HTTPX:
             raise ImportError("the httpx Python library is required: %s" % HTTPX_IMPORT_ERROR)
         self.base_url = str(base_url).rstrip("/")
@@ -204,6 +209,11 @@ class ApiClient(object):
                 self._secrets.add(value.split(" ", 1)[1])
         self._stats_lock = threading.Lock()
         self._stats = {"total": 0, "retries": 0}
+        self._count_as = count_as
+        if counts_into is not None:
+            # One lock guards both clients' counters (and secrets): simple, and never contended for long.
+            self._stats_lock = counts_into._stats_lock
+            self._stats = counts_into._stats
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         headers.update(extra_headers or {})
         kwargs = dict(
@@ -367,9 +377,10 @@ class ApiClient(object):
         return self._limiters.get(default) or NoLimit()
 
     def _count(self, method):
+        key = self._count_as or method
         with self._stats_lock:
             self._stats["total"] += 1
-            self._stats[method] = self._stats.get(method, 0) + 1
+            self._stats[key] = self._stats.get(key, 0) + 1
 
     def _send(self, method, url, params, json_body):
         """Send, following up to MAX_REDIRECTS redirects by hand; the one place that decides where a request may go.

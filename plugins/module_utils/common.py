@@ -259,6 +259,21 @@ class ScanopsModule(AnsibleModule):
         super(ScanopsModule, self)._log_invocation()
 
 
+def agilesec_search_spec():
+    """The AgileSec Search API options (documented in the ``scanops.security.agilesec_search`` fragment).
+
+    Only the modules that read AgileSec findings take them (finding_info, scan_run); other
+    providers ignore them.
+    """
+    agilesec = get_adapter_class("agilesec")
+    return dict(
+        search_url=dict(type="str", fallback=(env_fallback, list(agilesec.SEARCH_URL_ENV))),
+        search_username=dict(type="str", fallback=(env_fallback, list(agilesec.SEARCH_USERNAME_ENV))),
+        search_password=dict(type="str", no_log=True, fallback=(env_fallback, list(agilesec.SEARCH_PASSWORD_ENV))),
+        search_index=dict(type="str", fallback=(env_fallback, list(agilesec.SEARCH_INDEX_ENV))),
+    )
+
+
 def _first_env(names, environ):
     for name in names:
         value = environ.get(name)
@@ -337,6 +352,8 @@ def adapter_from_params(params, environ=None, **client_options):
     if params.get("proxy_username"):
         options["proxy_auth"] = (params["proxy_username"], params.get("proxy_password") or "")
     options.update(client_options)
+    # Options only some providers take (AgileSec's Search API), when the caller has them.
+    options.update((name, params[name]) for name in adapter_class.EXTRA_OPTIONS if params.get(name) is not None)
     return adapter_class(api_key, api_url=api_url, organization=organization, auth_scheme=params.get("auth_scheme"),
                          rate_limit=params.get("rate_limit"), **options)
 
@@ -427,6 +444,6 @@ class RunRecord(object):
         return result
 
 
-__all__ = ("scanops_argument_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
+__all__ = ("scanops_argument_spec", "agilesec_search_spec", "plugin_params", "validate_params", "adapter_from_params", "build_adapter",
            "module_adapter", "fail_with_error", "resolve_settings", "RunRecord", "ScanopsModule", "failed_result", "ScanopsApiError",
            "ScanopsError")

@@ -18,6 +18,7 @@ by status would shift the offsets and skip findings.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import datetime
 import fnmatch
 import re
 import threading
@@ -31,6 +32,12 @@ from ansible_collections.scanops.security.plugins.module_utils.errors import (
     VocabularyError,
 )
 from ansible_collections.scanops.security.plugins.module_utils.jsonlines import JsonLinesWriter, check_destination
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import (
+    FINDING_KINDS,
+    SEARCH_PAGE_SIZE,
+    crypto_filter_matches,
+    search_query,
+)
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import FINDINGS_CAP as PENAXTRA_FINDINGS_CAP
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import COMPLETED, SEVERITIES
@@ -43,12 +50,29 @@ DIFF_DETAIL_LIMIT = 50
 
 FILTER_OPTIONS = ("severity", "status", "rule_id", "cve", "package", "path", "ids")
 # The normalized fields of a finding (adapters' normalize_finding) that finding_info's ``fields`` can pick;
-# ``id`` is always kept and ``raw`` goes by ``include_raw``.
-FINDING_FIELDS = ("provider", "rule_id", "title", "severity", "status", "vendor_status", "location", "first_seen")
+# ``id`` is always kept and ``raw`` goes by ``include_raw``; ``crypto`` only AgileSec findings have.
+FINDING_FIELDS = ("provider", "rule_id", "title", "severity", "status", "vendor_status", "location", "first_seen",
+                  "crypto")
+# Options that choose the scope of findings (which ones a provider takes is its SCOPE).
+SCOPE_OPTIONS = ("repository", "scan_id", "image", "sensor")
+# finding_info's filters of cryptographic findings (AgileSec only).
+CRYPTO_OPTIONS = ("kind", "algorithm", "key_size_below", "expires_within_days", "labels")
 _CVE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 
 
 # -- argument spec -------------------------------------------------------------------------------
+def crypto_selection_spec():
+    """finding_info's AgileSec scope (``sensor``) and crypto filters, documented in the module itself."""
+    return dict(
+        sensor=dict(type="str"),
+        kind=dict(type="list", elements="str", choices=sorted(FINDING_KINDS)),
+        algorithm=dict(type="list", elements="str"),
+        key_size_below=dict(type="int"),
+        expires_within_days=dict(type="int"),
+        labels=dict(type="dict"),
+    )
+
+
 def finding_selection_spec():
     """The scope and filter options finding_info and finding_status share.
 
@@ -169,7 +193,7 @@ class FindingSource(object):
     # validation ---------------------------------------------------------------------------
     def validate(self, selection_options, status_filter_option):
         """Raise ScanopsError naming the option at fault, before any request."""
-        for option in ("repository", "scan_id", "image"):
+        for option in SCOPE_OPTIONS:
             value = self.params.get(option)
             if option not in self.SCOPE and value:
                 raise ScanopsError("%s: not used by %s findings (%s scope options: %s)"
@@ -183,6 +207,10 @@ class FindingSource(object):
                                    % (option, self.name, self.NO_FILTER_REASON.get(name, name),
                                       ", ".join(status_filter_option if f == "status" else f
                                                 for f in FILTER_OPTIONS if f in self.FILTERS)))
+        for option in CRYPTO_OPTIONS:
+            if self.params.get(option) not in (None, [], {}):
+                raise ScanopsError("%s: only AgileSec findings are cryptographic objects; %s findings cannot be filtered by %s"
+                                   % (option, self.name, option.replace("_", " ")))
 
     # listing ------------------------------------------------------------------------------
     def pushed(self, selection, name):
@@ -208,6 +236,10 @@ class FindingSource(object):
         """Client-side part of the scope (e.g. a scan id the vendor cannot filter on)."""
         return True
 
+    def extra_matches(self, raw):  # pylint: disable=unused-argument
+        """Client-side check of the provider's own filters (AgileSec crypto filters)."""
+        return True
+
     # writing ------------------------------------------------------------------------------
     def write(self, finding_id, vendor_status, note=None, assignee=None):
         raise NotImplementedError
@@ -227,8 +259,7 @@ class FindingSource(object):
         return (finding.get("location") or {}).get("file")
 
     def describe_scope(self):
-        parts = ["%s %s" % (option, self.params[option]) for option in ("repository", "scan_id", "image")
-                 if self.params.get(option)]
+        parts = ["%s %s" % (option, self.params[option]) for option in SCOPE_OPTIONS if self.params.get(option)]
         return "%s findings%s" % (self.name, (" of " + ", ".join(parts)) if parts else "")
 
 
@@ -421,7 +452,81 @@ class PenaxtraFindings(FindingSource):
         return self.adapter.update_finding_status(finding_id, vendor_status)
 
 
+class AgileSecFindings(FindingSource):
+    """AgileSec: documents of the Search API, of a sensor (name or id) and/or one execution (``scan_id``).
+
+    Every filter that can goes into the OpenSearch query; all of them are applied again here.
+    """
+
+    SCOPE = {"sensor": False, "scan_id": False}
+    FILTERS = frozenset(("severity", "rule_id", "path", "ids"))
+    NO_FILTER_REASON = {"status": "triage status (the search store keeps findings, not their triage)",
+                        "cve": "CVE ids (they are cryptographic objects; filter by algorithm or kind)",
+                        "package": "packages (they are cryptographic objects; filter by algorithm or kind)"}
+
+    def validate(self, selection_options, status_filter_option):
+        for option in ("repository", "image"):
+            if self.params.get(option):
+                raise ScanopsError("%s: not used by agilesec findings (agilesec scope options: sensor, scan_id)" % option)
+        for name in FILTER_OPTIONS:
+            option = status_filter_option if name == "status" else name
+            if selection_options.get(name) and name not in self.FILTERS:
+                raise ScanopsError("%s: agilesec findings carry no %s, so this filter cannot apply; filters available: %s"
+                                   % (option, self.NO_FILTER_REASON.get(name, name),
+                                      ", ".join([f for f in FILTER_OPTIONS if f in self.FILTERS] + list(CRYPTO_OPTIONS))))
+        self.crypto = crypto_filters(self.params)
+        self.adapter.require_search()
+
+    def iter_raw(self, selection):
+        # With ids only the scope goes to the server (see select_findings); the crypto filters apply here.
+        crypto = {} if selection.ids else self.crypto
+        query = search_query(sensor=self.params.get("sensor"), execution_id=self.params.get("scan_id"),
+                             severities=selection.severity, rule_ids=selection.rule_id, ids=selection.ids, **crypto)
+        limit = self.params.get("limit")
+        page_size = min(SEARCH_PAGE_SIZE, limit) if limit and not self.params.get("path") else SEARCH_PAGE_SIZE
+        return self.adapter.iter_search(query, page_size=page_size)
+
+    def extra_matches(self, raw):
+        return crypto_filter_matches(raw, **self.crypto)
+
+
+def crypto_filters(params, now=None):
+    """The crypto filter options as ``search_query``/``crypto_filter_matches`` arguments; ScanopsError naming a bad one."""
+    filters = {}
+    if params.get("kind"):
+        unknown = [kind for kind in params["kind"] if kind not in FINDING_KINDS]
+        if unknown:
+            raise ScanopsError("kind: unknown finding kind %s; use %s" % (", ".join(unknown), ", ".join(sorted(FINDING_KINDS))))
+        filters["kinds"] = list(params["kind"])
+    if params.get("algorithm"):
+        names = [str(name).strip() for name in params["algorithm"]]
+        if not all(names):
+            raise ScanopsError("algorithm: an algorithm name must not be empty")
+        filters["algorithms"] = names
+    if params.get("key_size_below") is not None:
+        if params["key_size_below"] < 1:
+            raise ScanopsError("key_size_below: expected a key size in bits of 1 or more, got %s" % params["key_size_below"])
+        filters["key_size_below"] = params["key_size_below"]
+    if params.get("expires_within_days") is not None:
+        days = params["expires_within_days"]
+        if days < 0 or days > 36500:
+            raise ScanopsError("expires_within_days: expected 0 to 36500 days, got %s" % days)
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        filters["expires_before"] = now + datetime.timedelta(days=days)
+    if params.get("labels"):
+        labels = {}
+        for name, value in params["labels"].items():
+            if not re.match(r"^[A-Za-z0-9_.@/-]+$", str(name)):
+                raise ScanopsError("labels: label name %r must be letters, digits, '_', '.', '@', '/' or '-'" % (name,))
+            if isinstance(value, (dict, list)) or value is None:
+                raise ScanopsError("labels.%s: expected a text value, got %r" % (name, value))
+            labels[str(name)] = value if isinstance(value, (bool, int, float)) else str(value)
+        filters["labels"] = labels
+    return filters
+
+
 SOURCES = {
+    "agilesec": AgileSecFindings,
     "cloudgeni": CloudGeniFindings,
     "kolega": KolegaFindings,
     "harborguard": HarborGuardFindings,
@@ -430,11 +535,14 @@ SOURCES = {
 
 
 def source_for(adapter, params):
-    """The FindingSource of the adapter's provider; a clear error for AgileSec."""
-    if adapter.NAME == "agilesec":
-        raise ScanopsError("agilesec: the Keyfactor AgileSec scan API has no findings endpoint; its findings live in the "
-                           "platform's search store (POST /searchdb/isg-event*/_search), which this collection does not use")
+    """The FindingSource of the adapter's provider."""
     return SOURCES[adapter.NAME](adapter, params)
+
+
+# Why finding_status refuses AgileSec (kept here so docs and tests quote one sentence).
+AGILESEC_NO_STATUS = ("provider: AgileSec findings cannot be given a status: Keyfactor documents only a read API for them (the "
+                      "Search API of the AgileSec Analytics store) and no request that writes a finding's status or triage; "
+                      "list them with finding_info, and accept known ones in scan_run with the ignore option")
 
 
 def build_selection(adapter, params, status_filter_option):
@@ -482,7 +590,7 @@ def iter_selected_findings(source, selection, limit=None, missing=None):
         if key in seen:
             continue  # a finding can move between pages while we walk them
         seen.add(key)
-        if selection.matches(source, finding):
+        if selection.matches(source, finding) and source.extra_matches(raw):
             selected += 1
             yield finding
             if limit is not None and selected >= limit:
@@ -518,9 +626,9 @@ def iter_selected_findings(source, selection, limit=None, missing=None):
 def finding_source(adapter, params, status_filter_option):
     """The FindingSource and Selection of finding_info's options (the findings lookup's too), checked before any request."""
     source = source_for(adapter, params)
-    selection = build_selection(adapter, params, status_filter_option)
+    # The source first: a filter the provider cannot apply is named as such, before its words are checked.
     source.validate(_selection_options(params, status_filter_option), status_filter_option)
-    return source, selection
+    return source, build_selection(adapter, params, status_filter_option)
 
 
 def finding_output_spec():
@@ -544,7 +652,8 @@ def finding_shaper(fields=None, include_raw=None):
             return lambda finding: finding
         return lambda finding: dict((key, value) for key, value in finding.items() if key != "raw")
     keep = ["id"] + [name for name in FINDING_FIELDS if name in fields] + (["raw"] if include_raw else [])
-    return lambda finding: dict((key, finding.get(key)) for key in keep)
+    # Every finding has the fields of FINDING_FIELDS but crypto, which is AgileSec's alone.
+    return lambda finding: dict((key, finding.get(key)) for key in keep if key in finding or key != "crypto")
 
 
 def run_finding_info(module):
@@ -724,6 +833,8 @@ def run_finding_status(module):
     if concurrency is None or not MIN_CONCURRENCY <= concurrency <= MAX_CONCURRENCY:
         module.fail_json(msg="concurrency must be between %d and %d, got %s" % (MIN_CONCURRENCY, MAX_CONCURRENCY, concurrency),
                          **status_result())
+    if params.get("provider") == "agilesec":
+        module.fail_json(msg=AGILESEC_NO_STATUS, api_calls={"total": 0, "retries": 0}, **status_result())
     with build_adapter(module, pool_size=max(DEFAULT_POOL_SIZE, concurrency)) as adapter:
         try:
             source = source_for(adapter, params)

@@ -138,6 +138,9 @@ def _location_text(finding):
         return ("%s %s" % (loc["package"], loc.get("version") or "")).strip()
     if loc.get("resource"):
         return str(loc["resource"])
+    # AgileSec: a finding without a file (a protocol seen on a host) is where its sensor looked.
+    if loc.get("source") or loc.get("host"):
+        return str(loc.get("source") or loc.get("host"))
     return ""
 
 
@@ -254,6 +257,8 @@ def _sarif_location(finding, scan):
         logical.append({"name": str(loc["package"]), "fullyQualifiedName": name, "kind": "module"})
     if loc.get("resource"):
         logical.append({"name": str(loc["resource"]), "fullyQualifiedName": str(loc["resource"]), "kind": "resource"})
+    if loc.get("source"):
+        logical.append({"name": str(loc["source"]), "fullyQualifiedName": str(loc["source"]), "kind": "resource"})
     if logical:
         location["logicalLocations"] = logical
     return [location]
@@ -406,7 +411,7 @@ def _finding_details(finding):
     loc = finding.get("location") or {}
     lines = ["rule: %s" % _text(finding.get("rule_id")), "severity: %s" % _text(finding.get("severity")),
              "status: %s" % _text(finding.get("status")), "finding id: %s" % _text(finding.get("id"))]
-    for key in ("file", "line", "package", "version", "fixed_version", "resource"):
+    for key in ("file", "line", "package", "version", "fixed_version", "resource", "source", "host"):
         if loc.get(key) not in (None, ""):
             lines.append("%s: %s" % (key.replace("_", " "), loc[key]))
     return "\n".join(lines)

@@ -34,6 +34,7 @@ from ansible_collections.scanops.security.plugins.module_utils.controller_lock i
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import bounded_findings, evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import search_query
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import RUNS_CAP
@@ -379,8 +380,12 @@ class ScanStrategy(object):
         raise NotImplementedError
 
     def findings_unavailable(self):
-        """True when the provider's scans come with no findings at all (AgileSec's scan API)."""
+        """True when the provider's scans come with no findings at all (AgileSec without search credentials)."""
         return False
+
+    def no_findings_reason(self):
+        """Why ``counts``/``findings`` give nothing, for the warning or error that says so."""
+        return "%s offers no findings through its scan API" % self.adapter.DISPLAY_NAME
 
     def get(self, scan_id):
         """One scan by id (``scan_info``)."""
@@ -577,8 +582,8 @@ class AgileSecScans(ScanStrategy):
     ``/v3/scan/execute`` and ``/v3/scan/{executionId}``; only a name needs the assumed sensor
     list. There is no execution list: the sensor's ``lastExecutionId`` (assumed sensor object) is
     the only earlier execution the module can see, and a platform without it still runs and polls
-    the sensor, adopting or reusing nothing. Findings live in the platform's search store,
-    outside this API, so executions carry no counts.
+    the sensor, adopting or reusing nothing. Executions carry no counts: the findings are the
+    Search API documents of the sensor and execution, read when search credentials are given.
     """
 
     TARGET_OPTIONS = ("sensor",)
@@ -648,13 +653,21 @@ class AgileSecScans(ScanStrategy):
         return execution
 
     def counts(self, raw, need_findings=False):
-        return None, None, "none"
+        if not self.adapter.search_configured():
+            return None, None, "none"
+        sensor_id = (raw.get("sensorId") if isinstance(raw, dict) else None) or self.sensor["sensorId"]
+        hits = list(self.adapter.iter_search(search_query(sensor_id=sensor_id, execution_id=self.scan_id(raw))))
+        return self.adapter.count_severities(hits), hits, "findings"
 
     def findings_unavailable(self):
-        return True
+        return not self.adapter.search_configured()
 
     def findings(self, raw):
-        return None
+        return self.counts(raw, True)[1]
+
+    def no_findings_reason(self):
+        return ("Keyfactor AgileSec findings are read through its Search API, which needs search_username and search_password "
+                "(or %s and %s)" % (self.adapter.SEARCH_USERNAME_ENV[0], self.adapter.SEARCH_PASSWORD_ENV[0]))
 
 
 class HarborGuardScans(ScanStrategy):
@@ -947,8 +960,7 @@ class ScanRun(RunRecord):
         if (params.get("on_conflict") or "wait") not in ON_CONFLICT:
             raise bad_option("on_conflict must be one of: %s" % ", ".join(ON_CONFLICT))
         if self.policy["ignore"] and self.strategy.findings_unavailable():
-            raise bad_option("ignore: %s offers no findings through its scan API, so an ignore list cannot be applied"
-                             % self.adapter.DISPLAY_NAME)
+            raise bad_option("ignore: %s, so an ignore list cannot be applied" % self.strategy.no_findings_reason())
         concurrency = params.get("concurrency")
         if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
             raise bad_option("concurrency must be between 1 and %d (got %s)" % (MAX_CONCURRENCY, concurrency))
@@ -1285,11 +1297,9 @@ class ScanRun(RunRecord):
         need_findings = bool(self.policy["ignore"] or params.get("return_findings") or writes_reports)
         counts, raw_findings, source = strategy.counts(raw, need_findings)
         if need_findings and raw_findings is None:
-            self.warn("%s offers no findings through its scan API; no findings are returned or reported"
-                      % self.adapter.DISPLAY_NAME)
+            self.warn("%s; no findings are returned or reported" % strategy.no_findings_reason())
         if counts is None and (self.policy["fail_on"] or self.policy["max_findings"]):
-            self.warn("%s executions carry no finding counts; the severity checks of the gate see zero findings"
-                      % self.adapter.DISPLAY_NAME)
+            self.warn("%s; the severity checks of the gate see zero findings" % strategy.no_findings_reason())
         if counts is not None and raw_findings is not None and isinstance(strategy, PenaxtraScans):
             expected = raw.get("finding_count")
             if isinstance(expected, int) and expected > len(raw_findings):

@@ -7,15 +7,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: finding_info
-short_description: List the findings of a CloudGeni, Kolega, HarborGuard or Penaxtra scope
+short_description: List the findings of a CloudGeni, Kolega, AgileSec, HarborGuard or Penaxtra scope
 version_added: 0.1.0
 description:
   - Lists every finding in a provider's scope, every page, and returns them in one normalized shape
     with the vendor's own body under RV(findings[].raw).
   - "Scopes: a CloudGeni scan (O(repository) and O(scan_id)); a Kolega repository (O(repository)), optionally one
-    scan batch (O(scan_id)); HarborGuard vulnerabilities, optionally of one image (O(image)) or scan (O(scan_id));
+    scan batch (O(scan_id)); AgileSec cryptographic findings, optionally of one sensor (O(sensor)) or execution
+    (O(scan_id)); HarborGuard vulnerabilities, optionally of one image (O(image)) or scan (O(scan_id));
     Penaxtra findings, optionally of one scan (O(scan_id))."
-  - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
+  - Keyfactor AgileSec keeps its findings in the AgileSec Analytics Search API, not in its scan API; the module reads
+    them there with O(search_username) and O(search_password), and filters them by O(kind), O(algorithm),
+    O(key_size_below), O(expires_within_days) and O(labels) as well as the common filters.
   - For large result sets, O(include_raw=false) leaves the vendor bodies out, O(fields) keeps only the normalized fields
     named, and O(output_file) writes the findings to a JSON Lines file as they are read and returns only their number.
   - The module never changes anything on the platform; with O(output_file) it writes that file.
@@ -24,6 +27,7 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.findings
+  - scanops.security.agilesec_search
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
@@ -63,7 +67,7 @@ options:
       - When not set, every normalized field.
     type: list
     elements: str
-    choices: [provider, rule_id, title, severity, status, vendor_status, location, first_seen]
+    choices: [provider, rule_id, title, severity, status, vendor_status, location, first_seen, crypto]
   output_file:
     description:
       - Write the findings to this file on the host the module runs on, as JSON Lines (one finding a line, keys
@@ -75,10 +79,43 @@ options:
         whether the file would be replaced.
       - The directory must exist. O(include_raw) and O(fields) shape each line as they shape RV(findings).
     type: path
+  sensor:
+    description:
+      - AgileSec only, the findings of this sensor, by name or id (matched against the documents' sensor name and id,
+        without a scan API call).
+    type: str
+  kind:
+    description:
+      - AgileSec only, findings of these kinds (the document's C(crypto) subtype; C(certificate) is C(x509)).
+    type: list
+    elements: str
+    choices: [algorithm, certificate, db, key, keystore, library, protocol, token]
+  algorithm:
+    description:
+      - AgileSec only, findings that name one of these algorithms, compared without regard to case, whether an algorithm name
+        (C(MD5)), a key algorithm (C(RSA)), a certificate's signature or key algorithm (C(sha1WithRSAEncryption)), a
+        protocol (C(TLS)) or cipher suite, a library or a keystore type.
+    type: list
+    elements: str
+  key_size_below:
+    description:
+      - AgileSec only, keys and certificate public keys shorter than this many bits (findings without a key size are left out).
+    type: int
+  expires_within_days:
+    description:
+      - AgileSec only, certificates whose C(not_after) is at most this many days from now, already expired ones included.
+    type: int
+  labels:
+    description:
+      - AgileSec only, findings whose sensor labels include every one of these names with the value given.
+    type: dict
 notes:
   - Ids in O(ids) that are not in the scope are reported in a warning.
   - "Results of tens of thousands of findings: see C(docs/performance.md) (section 5) for the time and memory each of
     O(include_raw), O(fields) and O(output_file) saves."
+  - AgileSec filters go into the OpenSearch query where they can (everything but O(path)) and are applied again by
+    the module. The document fields below C(observation), C(crypto) and C(analysis) that they use, and how C(analysis.priority)
+    maps onto severities, are assumptions listed in C(docs/assumptions.md); AgileSec findings carry no triage status.
 seealso:
   - module: scanops.security.finding_status
 '''
@@ -127,6 +164,23 @@ EXAMPLES = r'''
     provider: penaxtra
     scan_id: 74e78e85-9cf1-433a-b338-ae0766d8c286
     limit: 10
+
+- name: Weak RSA keys and SHA-1 signed certificates that an AgileSec sensor found
+  scanops.security.finding_info:
+    provider: agilesec
+    search_username: "{{ agilesec_search_user }}"
+    search_password: "{{ agilesec_search_password }}"
+    sensor: payments-git
+    kind: [key, certificate]
+    key_size_below: 2048
+  register: weak_keys
+
+- name: Certificates that expire within 30 days, of one AgileSec execution
+  scanops.security.finding_info:
+    provider: agilesec
+    scan_id: "{{ crypto_scan.scan.id }}"
+    kind: [certificate]
+    expires_within_days: 30
 '''
 
 RETURN = r'''
@@ -170,7 +224,9 @@ findings:
       returned: unless O(fields) leaves it out
       type: str
     location:
-      description: Where the finding is, C(file) and C(line), C(package), C(version) and C(fixed_version), or C(resource).
+      description:
+        - Where the finding is, C(file) and C(line), C(package), C(version) and C(fixed_version), or C(resource).
+        - AgileSec, the scanned C(source) (repository URL or name), C(file), C(line) and C(host).
       returned: unless O(fields) leaves it out
       type: dict
     first_seen:
@@ -178,10 +234,27 @@ findings:
       returned: unless O(fields) leaves it out
       type: str
     raw:
-      description: The vendor's finding body, unchanged. Left out with O(include_raw=false), and when O(fields) is set
-        and O(include_raw) is not.
+      description: The vendor's finding body, unchanged (AgileSec, the search hit with C(_index), C(_id) and C(_source)).
+        Left out with O(include_raw=false), and when O(fields) is set and O(include_raw) is not.
       returned: with O(include_raw=true), or when neither O(include_raw) nor O(fields) is set
       type: dict
+    crypto:
+      description: AgileSec only, the cryptographic facts the filters look at.
+      type: dict
+      returned: when O(provider=agilesec), unless O(fields) leaves it out
+      contains:
+        kind:
+          description: C(certificate), C(key), C(keystore), C(algorithm), C(protocol), C(library), C(token) or C(db).
+          type: str
+        algorithm:
+          description: The algorithm, signature algorithm, protocol, library or keystore type the document names.
+          type: str
+        key_size:
+          description: Key size in bits (keys and certificate public keys).
+          type: int
+        not_after:
+          description: End of a certificate's validity.
+          type: str
 count:
   description: Number of findings returned, or written to O(output_file).
   returned: success
@@ -192,6 +265,7 @@ api_calls:
     - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
       after a server error, a rate limit or a lost connection, counted in C(total) too).
     - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
+    - AgileSec Search API queries are counted under C(search) (they are POST requests that only read).
   returned: always
   type: dict
   sample: {"total": 3, "GET": 3, "retries": 0}
@@ -246,8 +320,9 @@ error:
            "method": "GET", "path": "/api/scans", "retry_after": null, "details": null, "may_have_acted": false}
 '''
 
-from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, agilesec_search_spec, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
+    crypto_selection_spec,
     finding_output_spec,
     finding_selection_spec,
     run_finding_info,
@@ -257,6 +332,8 @@ from ansible_collections.scanops.security.plugins.module_utils.findings import (
 def main():
     argument_spec = scanops_argument_spec()
     argument_spec.update(finding_selection_spec())
+    argument_spec.update(crypto_selection_spec())
+    argument_spec.update(agilesec_search_spec())
     argument_spec.update(
         status=dict(type="list", elements="str"),
         limit=dict(type="int"),

@@ -27,7 +27,9 @@ description:
     the task fails with one message naming the assumption and sends no further writes.
   - When some writes fail after their retries (HTTP 5xx or 429), the task fails and reports which findings were changed
     (RV(changed_findings)) and which were not (RV(failed_findings)); a re-run writes only what is still different.
-  - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) fails with an error saying so.
+  - Keyfactor AgileSec documents no request that writes a finding's status (its findings are read through the Search API
+    only); O(provider=agilesec) fails before any request with an error saying so. Accept known AgileSec findings with the
+    O(scanops.security.scan_run#module:ignore) option of M(scanops.security.scan_run) instead.
 author:
   - scanops engineering (@scanops)
 extends_documentation_fragment:

@@ -53,6 +53,7 @@ extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.scans
   - scanops.security.gate
+  - scanops.security.agilesec_search
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   action_group:
@@ -239,8 +240,10 @@ notes:
     none; Kolega findings from the repository's findings filtered by the batch (the batch results carry no id or
     status); HarborGuard findings are the scan's vulnerabilities with their triage; Penaxtra findings are the run's
     among the newest 200 the vendor lists. See the collection's C(docs/gate.md).
-  - AgileSec executions carry no finding counts (findings live in the platform's search store); severity gates see zero
-    findings there and a warning says so.
+  - AgileSec executions carry no finding counts. With O(search_username) and O(search_password) the gate counts the
+    Search API documents of the sensor that carry the execution's id (every page, however many), C(gate.counts_source)
+    C(findings); without them a warning says that the severity checks see zero findings. How a document is tied to an
+    execution and how its C(analysis.priority) maps onto severities are assumptions (see C(docs/assumptions.md)).
   - Penaxtra allows two manual runs per integration per 24 hours; on its refusal the error says when the next run
     is allowed, and a completed run younger than O(max_age) is reused instead.
   - Penaxtra answers a trigger with 202 and no run id; the run is the new run of the integration, of the trigger kind
@@ -337,6 +340,21 @@ EXAMPLES = r'''
     sensor: payments-git
     wait_timeout: 600
     on_timeout: warn
+
+- name: Run an AgileSec sensor and gate on its cryptographic findings (read through the Search API)
+  scanops.security.scan_run:
+    provider: agilesec
+    sensor: payments-git
+    search_username: "{{ agilesec_search_user }}"
+    search_password: "{{ agilesec_search_password }}"
+    fail_on: critical
+    max_findings:
+      high: 10
+    ignore:
+      - id: certificate-expired
+        reason: the expired certificate is a test fixture; removal tracked in SEC-412
+        expires: "2026-12-31"
+    sarif_path: reports/payments-crypto.sarif
 '''
 
 RETURN = r'''
@@ -423,7 +441,8 @@ gate:
       description:
         - How RV(gate.counts) were obtained. V(findings) every finding of the scan was read with its vendor status;
           V(summary) the vendor's own per-severity totals, used only when they say the scan found nothing (CloudGeni);
-          V(none) nothing was counted (AgileSec, or a scan that did not complete).
+          V(none) nothing was counted (AgileSec without O(search_username) and O(search_password), or a scan that did
+          not complete).
         - With O(targets), the value shared by every judged target, or V(mixed).
       type: str
       sample: findings
@@ -550,6 +569,8 @@ api_calls:
     - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
       after a server error, a rate limit or a lost connection, counted in C(total) too).
     - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
+    - AgileSec Search API queries are counted under C(search) (they are POST requests that only read), so C(POST)
+      counts only triggers.
   returned: always
   type: dict
   sample: {"total": 4, "GET": 3, "POST": 1, "retries": 0}
@@ -605,7 +626,7 @@ error:
 '''
 
 from ansible_collections.scanops.security.plugins.module_utils.client import DEFAULT_POOL_SIZE
-from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, scanops_argument_spec
+from ansible_collections.scanops.security.plugins.module_utils.common import ScanopsModule, agilesec_search_spec, scanops_argument_spec
 from ansible_collections.scanops.security.plugins.module_utils.gate import policy_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import (
     DEFAULT_CONCURRENCY,
@@ -622,6 +643,7 @@ from ansible_collections.scanops.security.plugins.module_utils.scans import (
 def argument_spec():
     spec = scanops_argument_spec()
     spec.update(scan_target_spec())
+    spec.update(agilesec_search_spec())
     spec.update(
         scanners=dict(type="list", elements="str", choices=list(HARBORGUARD_SCANNERS)),
         targets=dict(type="list", elements="dict", options=bulk_target_spec()),

@@ -37,6 +37,9 @@ MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.pa
 GIT_SENSOR = {"sensorType": "GIT Sensor", "sensorName": "documented-git",
               "sensorConfig": {"repositoryUrl": "https://github.com/acme/api.git"}}
 WAIT = dict(wait_sleep=0.2, wait_timeout=60)
+# The emulator's AgileSec Search API user; with the index named, no assumed call is needed to read findings.
+SEARCH = dict(search_username="analytics-reader", search_password="kf-search-demo-7d41c9e2b05a")
+SEARCH_INDEX = "agilesec.acme_example.v3.event-*"
 NAMED = re.compile(r": (?P<vendor>[\w ]+?) does not document (?P<what>.+?); the collection assumes it \(docs/assumptions.md, "
                    r"(?P<section>[^)]+)\) and (?P<url>\S+) answered HTTP (?P<status>\d+)")
 
@@ -67,7 +70,9 @@ class Case(object):
 CASES = [
     Case("scan_run", "cloudgeni", "repository by full name", lambda p: dict(repository="myorg/infrastructure", **WAIT)),
     Case("scan_run", "kolega", "repository by name", lambda p: dict(repository="web-frontend", scan_type="semgrep_scan", **WAIT)),
-    Case("scan_run", "agilesec", "sensor by id", lambda p: dict(sensor=p["sensor_id"], **WAIT), optional=("get_sensor",)),
+    Case("scan_run", "agilesec", "sensor by id, gate on the Search API findings",
+         lambda p: dict(sensor=p["sensor_id"], search_index=SEARCH_INDEX, max_findings={"critical": 1000},
+                        **dict(SEARCH, **WAIT)), optional=("get_sensor",)),
     Case("scan_run", "agilesec", "sensor by name", lambda p: dict(sensor="documented-git", **WAIT), assumed="list_sensors"),
     Case("scan_run", "harborguard", "image", lambda p: dict(image="ghcr.io/acme/worker:0.9.0", **WAIT)),
     Case("scan_run", "penaxtra", "integration", lambda p: dict(integration_id=p["integration"], **WAIT)),
@@ -80,6 +85,10 @@ CASES = [
     Case("finding_info", "cloudgeni", "findings of a scan", lambda p: dict(repository="repo_abc123", scan_id="scan_xyz789")),
     Case("finding_info", "kolega", "repository by name", lambda p: dict(repository="web-frontend")),
     Case("finding_info", "kolega", "repository by id", lambda p: dict(repository=p["kolega_repo"], severity=["high", "critical"])),
+    Case("finding_info", "agilesec", "findings of an execution, index named",
+         lambda p: dict(scan_id=p["execution_id"], search_index=SEARCH_INDEX, kind=["certificate"], **SEARCH)),
+    Case("finding_info", "agilesec", "findings of a sensor, index detected", lambda p: dict(sensor=p["sensor_id"], **SEARCH),
+         assumed="resolve_search_indexes"),
     Case("finding_info", "harborguard", "vulnerabilities of an image", lambda p: dict(image="ghcr.io/acme/api:1.4.7")),
     Case("finding_info", "penaxtra", "newest findings by severity", lambda p: dict(severity=["high"])),
     Case("finding_status", "cloudgeni", "check mode (reads only)",
@@ -174,7 +183,8 @@ def test_module_against_the_published_api_alone(case, platform, prepared, admin,
     assert named.group("vendor") == ADAPTERS[case.provider].DISPLAY_NAME
     assert named.group("what") == "%s %s%s" % (call.method, call.path, case.part or "")
     assert named.group("section") == "%s: %s" % (ADAPTERS[case.provider].DISPLAY_NAME, call.assumption)
-    assert named.group("url") == platform.api_url(case.provider)
+    # A Search API call names the search base it was sent to (api_url + /searchdb by default).
+    assert named.group("url") == platform.api_url(case.provider) + ("/searchdb" if call.path.startswith("/searchdb/") else "")
     refused = [entry for entry, sent_call in sent if sent_call is call]
     assert refused and refused[-1]["status"] == int(named.group("status")) and refused[-1]["status"] in (400, 404, 405)
     # Never a wrong action: nothing was written.
@@ -185,7 +195,7 @@ def test_module_against_the_published_api_alone(case, platform, prepared, admin,
 
 def test_every_module_and_provider_is_in_the_matrix():
     pairs = set((case.module, case.provider) for case in CASES)
-    supported = {"scan_run": ADAPTERS, "scan_info": ADAPTERS, "finding_info": ("cloudgeni", "kolega", "harborguard", "penaxtra"),
+    supported = {"scan_run": ADAPTERS, "scan_info": ADAPTERS, "finding_info": ADAPTERS,
                  "finding_fix": ("kolega",), "finding_fix_info": ("kolega",),
                  "finding_status": ("cloudgeni", "kolega", "harborguard", "penaxtra"), "scan_sensor": ("agilesec",),
                  "scan_sensor_info": ("agilesec",), "callback_endpoint": ("agilesec", "cloudgeni"),

@@ -27,6 +27,8 @@ DEMO_API_KEYS = {
     "harborguard": "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d",
     "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
 }
+# The emulator's demo user of the AgileSec Search API (docs/emulator.md).
+AGILESEC_SEARCH = {"search_username": "analytics-reader", "search_password": "kf-search-demo-7d41c9e2b05a"}
 OUTPUT_DIR = os.path.join(COLLECTION_ROOT, "tests", "output", "integration")
 # Summaries older than this session are left over from an earlier run and not printed.
 SESSION_STARTED = time.time()
@@ -68,6 +70,13 @@ class PlaybookResult:
         return sorted(name for name, value in self.secret_values.items() if value and value in self.output)
 
 
+def credentials(providers):
+    """The demo credentials to search a play's output for: every API key and the AgileSec search password."""
+    found = {"%s api_key" % name: conf["api_key"] for name, conf in providers.items()}
+    found["agilesec search_password"] = providers["agilesec"]["search_password"]
+    return found
+
+
 class TargetRunner:
     """Runs an integration target (an ansible-test style role) against the emulator with -vvv."""
 
@@ -76,7 +85,7 @@ class TargetRunner:
         self.admin = admin_client
 
     def provider_vars(self):
-        """api_url and api_key for every provider, pointing at the emulator."""
+        """api_url and api_key for every provider, pointing at the emulator (AgileSec also its search user)."""
         paths = {
             "cloudgeni": "/cloudgeni/api/v1",
             "kolega": "/kolega",
@@ -84,7 +93,9 @@ class TargetRunner:
             "harborguard": "/harborguard",
             "penaxtra": "/penaxtra",
         }
-        return {name: {"api_url": self.base_url + path, "api_key": DEMO_API_KEYS[name]} for name, path in paths.items()}
+        providers = {name: {"api_url": self.base_url + path, "api_key": DEMO_API_KEYS[name]} for name, path in paths.items()}
+        providers["agilesec"].update(AGILESEC_SEARCH)
+        return providers
 
     def run(self, target, extra_vars=None, check=False):
         """Run ``target`` in a throw-away play; return a PlaybookResult."""
@@ -108,7 +119,7 @@ class TargetRunner:
         with open(playbook, "w", encoding="utf-8") as handle:
             handle.write("- hosts: localhost\n  gather_facts: false\n  roles:\n    - %s\n" % target)
         secret_values = dict(test_secrets)
-        secret_values.update({"%s api_key" % name: conf["api_key"] for name, conf in providers.items()})
+        secret_values.update(credentials(providers))
         return self._play(target, ["-e", "@" + vars_file, playbook] + (["--check"] if check else []),
                           variables["scanops_output_dir"], secret_values)
 
@@ -121,7 +132,7 @@ class TargetRunner:
         """
         output_dir = os.path.join(OUTPUT_DIR, name)
         os.makedirs(output_dir, exist_ok=True)
-        secret_values = {"%s api_key" % provider: conf["api_key"] for provider, conf in self.provider_vars().items()}
+        secret_values = credentials(self.provider_vars())
         return self._play(name, [os.path.join(COLLECTION_ROOT, "playbooks", playbook)] + list(args), output_dir, secret_values,
                           env_extra={"SCANOPS_EMULATOR_URL": self.base_url})
 

@@ -138,6 +138,8 @@ class ProviderAdapter(object):
     FACTS = ()
     # Headers the vendor requires on every request besides the credential.
     REQUIRED_HEADERS = {}
+    # Module options, besides the shared ones, that build_adapter passes to the constructor when set.
+    EXTRA_OPTIONS = ()
 
     def __init__(self, api_key, api_url=None, organization=None, auth_scheme=None, rate_limit=None, **client_options):
         self.api_key = api_key

@@ -206,16 +206,21 @@ def assumed_call_error(call, err, json_body, vendor, section, api_url):
 
 
 class CallRequester(object):
-    """Looks like an ApiClient to the pagination walkers; turns assumed-call failures into AssumedCallError."""
+    """Looks like an ApiClient to the pagination walkers; turns assumed-call failures into AssumedCallError.
 
-    def __init__(self, adapter, call):
+    ``client`` is the adapter's ApiClient unless the call goes to another base (AgileSec's Search API).
+    """
+
+    def __init__(self, adapter, call, client=None):
         self.adapter = adapter
         self.call = call
+        self.client = client
 
     def request(self, method, path, params=None, json_body=None, idempotent=None, rate_class=None):
+        client = self.client or self.adapter.client
         try:
-            return self.adapter.client.request(method, path, params=params, json_body=json_body, idempotent=idempotent,
-                                               rate_class=rate_class)
+            return client.request(method, path, params=params, json_body=json_body, idempotent=idempotent,
+                                  rate_class=rate_class)
         except ScanopsApiError as err:
             translated = self.adapter.assumed_call_error(self.call, err, json_body)
             if translated is not None:

@@ -36,6 +36,8 @@ ASSUMED_ROUTES = (
     ("agilesec", "GET", "/v3/callback-endpoints/{callbackId}", "Callback endpoints"),
     ("agilesec", "PUT", "/v3/callback-endpoints/{callbackId}", "Callback endpoints"),
     ("agilesec", "DELETE", "/v3/callback-endpoints/{callbackId}", "Callback endpoints"),
+    # The Search API page shows _resolve/index for its Dev Tools console only; below /searchdb it is inferred.
+    ("agilesec", "GET", "/searchdb/_resolve/index/{expression}", "Index detection"),
 )
 
 # Request body fields of documented endpoints that the vendor validates but the pages do not
@@ -77,6 +79,9 @@ KEPT = (
      "whose meaning is not)", "Finding the scans of an image"),
     ("harborguard", "GET", "/api/scans/{scanId}/status", "the answer's fields", "Status and delete bodies"),
     ("harborguard", "DELETE", "/api/scans/{scanId}", "the answer's fields", "Status and delete bodies"),
+    ("agilesec", "POST", "/searchdb/{index}/_search", "the document fields below `observation`, `crypto` and `analysis` "
+     "(the page names only the containers) and the execution id that ties a finding to an execution",
+     "Fields below the documented containers"),
     ("penaxtra", "GET", "/api/v2/findings", "the `{\"data\": [...]}` envelope", "Finding bodies"),
     ("penaxtra", "GET", "/api/v2/findings/{id}", "the bare finding object", "Finding bodies"),
 )

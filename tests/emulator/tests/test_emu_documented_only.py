@@ -17,7 +17,9 @@ CREDENTIALS = {"cloudgeni": CLOUDGENI, "kolega": KOLEGA, "agilesec": dict(AGILES
                "harborguard": HARBORGUARD, "penaxtra": PENAXTRA}
 # Values for the placeholders of the tables' paths; ids of objects that exist in the default seed.
 SAMPLE_IDS = {"orgId": "org_123", "repoId": "repo_abc123", "scanId": "scan_xyz789", "findingId": "finding_1",
-              "webhookId": "wh_1", "sensorId": "0" * 24, "callbackId": "1" * 24}
+              "webhookId": "wh_1", "sensorId": "0" * 24, "callbackId": "1" * 24, "expression": "agilesec.*.v3.event-*"}
+# The AgileSec Search API's demo user (basic authentication, not the scan API token).
+SEARCH_AUTH = ("analytics-reader", "kf-search-demo-7d41c9e2b05a")
 GIT_SENSOR = {"sensorType": "GIT Sensor", "sensorName": "documented-git",
               "sensorConfig": {"repositoryUrl": "https://github.com/acme/api.git"}}
 
@@ -47,10 +49,11 @@ def test_health_says_documented_only(strict):
 @pytest.mark.parametrize("vendor,method,path,row", ASSUMED_ROUTES, ids=["%s %s %s" % row[:3] for row in ASSUMED_ROUTES])
 def test_assumed_routes_answer_the_vendors_404(strict, http, vendor, method, path, row):
     body = {"url": "https://hooks.example.test/x"} if method in ("POST", "PUT", "PATCH") else None
-    answer = strict.request(method, url(vendor, path), json=body, headers=CREDENTIALS[vendor])
+    auth = SEARCH_AUTH if path.startswith("/searchdb/") else None
+    answer = strict.request(method, url(vendor, path), json=body, headers=CREDENTIALS[vendor], auth=auth)
     assert (answer.status_code, answer.json()) == (404, not_found_body(vendor)), row
     # The same request on the full emulator reaches the assumed route (whatever it answers, not the bare 404).
-    full = http.request(method, url(vendor, path), json=body, headers=CREDENTIALS[vendor])
+    full = http.request(method, url(vendor, path), json=body, headers=CREDENTIALS[vendor], auth=auth)
     assert full.json() != not_found_body(vendor)
 
 

@@ -249,11 +249,37 @@ def test_options_a_provider_cannot_use_are_errors_before_any_request(make_adapte
     assert rec.requests == []
 
 
-def test_agilesec_has_no_findings_api(make_adapter):
-    adapter, rec = make_adapter("agilesec", [])
+@pytest.mark.parametrize("opts, expected", [
+    (dict(), "search_username and search_password are required to read AgileSec findings"),
+    (dict(search_username="u", repository="r"), "repository: not used by agilesec findings (agilesec scope options: sensor, scan_id)"),
+    (dict(search_username="u", status=["open"]), "status: agilesec findings carry no triage status (the search store keeps findings"),
+    (dict(search_username="u", cve=["CVE-2024-1"]), "cve: agilesec findings carry no CVE ids (they are cryptographic objects"),
+    (dict(search_username="u", kind=["certificates"]), "kind: unknown finding kind certificates; use algorithm, certificate, db"),
+    (dict(search_username="u", key_size_below=0), "key_size_below: expected a key size in bits of 1 or more, got 0"),
+    (dict(search_username="u", expires_within_days=-1), "expires_within_days: expected 0 to 36500 days, got -1"),
+    (dict(search_username="u", labels={"team": ["a"]}), "labels.team: expected a text value, got ['a']"),
+    (dict(search_username="u", labels={"te am": "a"}), "labels: label name 'te am' must be letters, digits"),
+    (dict(search_username="u", algorithm=[" "]), "algorithm: an algorithm name must not be empty"),
+])
+def test_agilesec_options_are_checked_before_any_request(make_adapter, opts, expected):
+    user = opts.pop("search_username", None)
+    adapter, rec = make_adapter("agilesec", [], search_username=user, search_password="pw" if user else None)
+    options = params(**opts)
     with pytest.raises(ScanopsError) as info:
-        F.source_for(adapter, params())
-    assert "no findings endpoint" in info.value.message
+        F.source_for(adapter, options).validate(F._selection_options(options, "status"), "status")  # pylint: disable=protected-access
+    assert info.value.message.startswith(expected)
+    assert rec.requests == []
+
+
+@pytest.mark.parametrize("option, value", [("kind", ["key"]), ("algorithm", ["MD5"]), ("key_size_below", 2048),
+                                           ("expires_within_days", 30), ("labels", {"team": "a"})])
+def test_crypto_filters_are_agilesec_only(make_adapter, option, value):
+    adapter, rec = make_adapter("kolega", [])
+    options = params(repository="r", **{option: value})
+    with pytest.raises(ScanopsError) as info:
+        F.source_for(adapter, options).validate(F._selection_options(options, "status"), "status")  # pylint: disable=protected-access
+    assert info.value.message.startswith("%s: only AgileSec findings are cryptographic objects; kolega findings cannot be filtered"
+                                         % option)
     assert rec.requests == []
 
 
@@ -499,8 +525,10 @@ def test_a_single_filter_value_goes_to_the_vendor_in_its_own_word(make_adapter, 
 
 def test_every_severity_and_status_is_in_the_push_down_tables():
     # A provider or a word added later must be added to the tables above.
-    assert set(PUSHED_SEVERITY) == set(F.SOURCES)
-    for provider in F.SOURCES:
+    # AgileSec pushes its filters into an OpenSearch query body, not into URL parameters: its table of
+    # queries is in test_agilesec_search.py.
+    assert set(PUSHED_SEVERITY) == set(F.SOURCES) - set(["agilesec"])
+    for provider in PUSHED_SEVERITY:
         assert set(PUSHED_SEVERITY[provider]) == set(vocabulary.SEVERITIES)
         assert set(PUSHED_STATUS[provider]) == set(get_adapter_class(provider).VOCABULARY.finding_statuses)
 

@@ -173,6 +173,22 @@ def test_sarif_package_and_cloud_findings_get_a_pseudo_path_and_keep_logical_loc
                                                          "fullyQualifiedName": "arn:aws:iam::123456789012:root", "kind": "resource"}]}]
 
 
+def test_agilesec_search_findings_name_their_source(scans):
+    scan, _findings = scans["agilesec"]
+    on_host = {"id": "doc1", "provider": "agilesec", "rule_id": "legacy-tls-version", "title": "TLS 1.0 enabled", "severity": "high",
+               "status": None, "location": {"source": "https://git.acme.example/payments.git", "file": None, "line": None,
+                                            "host": "git.acme.example"}}
+    in_file = dict(on_host, id="doc2", location=dict(on_host["location"], file="deploy/nginx/nginx.conf", line=12))
+    run = reports.sarif_document([{"scan": scan, "findings": [on_host, in_file], "gate": None}])["runs"][0]
+    source = {"name": "https://git.acme.example/payments.git", "fullyQualifiedName": "https://git.acme.example/payments.git",
+              "kind": "resource"}
+    assert result_of(run, "doc1")["locations"] == [{"logicalLocations": [source]}]
+    physical = {"artifactLocation": {"uri": "deploy/nginx/nginx.conf"}, "region": {"startLine": 12}}
+    assert result_of(run, "doc2")["locations"] == [{"physicalLocation": physical, "logicalLocations": [source]}]
+    summary = reports.markdown_summary([{"scan": scan, "findings": [on_host], "gate": None}])
+    assert "https://git.acme.example/payments.git" in summary
+
+
 def test_sarif_suppressions_for_ignored_and_vendor_triaged_findings(results):
     document = reports.sarif_document(results)
     harbor = run_of(document, "harborguard")

@@ -7,9 +7,16 @@ __metaclass__ = type
 
 import json
 
+import httpx
 import pytest
 
 from ansible_collections.scanops.security.plugins.modules import finding_info
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fake_search import (
+    SEARCH_PASSWORD,
+    SEARCH_USER,
+    FakeSearch,
+    crypto_doc,
+)
 from ansible_collections.scanops.security.tests.unit.plugins.module_utils.test_findings import (
     KOLEGA_REPO_1,
     FakeHarborGuard,
@@ -22,7 +29,7 @@ from ansible_collections.scanops.security.tests.unit.plugins.modules.utils impor
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    return lambda vendor, args: run_module(finding_info, monkeypatch, capsys, vendor, args)
+    return lambda vendor, args, hidden=(): run_module(finding_info, monkeypatch, capsys, vendor, args, hidden=hidden)
 
 
 def test_lists_every_page_normalized_with_raw(run):
@@ -139,3 +146,94 @@ def test_output_file_path_gets_the_option_checks_before_any_request(run, tmp_pat
     result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path / "f\x1b[31m.jsonl")))
     assert result["failed"] is True and result["msg"].startswith("output_file") and vendor.gets == []
     assert not list(tmp_path.iterdir())
+# -- AgileSec: the Search API ---------------------------------------------------------------------------
+def agilesec_hits():
+    long_ago, soon, later = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", "2099-12-31T00:00:00Z"
+    return [
+        crypto_doc(0, "key", "high", "weak-rsa-key-size", {"algorithm": "RSA", "size": 1024}, labels=[{"team": "payments"}]),
+        crypto_doc(1, "key", "info", "compliant-key", {"algorithm": "RSA", "size": 2048}, labels=[{"team": "payments"}]),
+        crypto_doc(2, "x509", "high", "sha1-signature", {"signature_algorithm": "sha1WithRSAEncryption",
+                                                         "public_key": {"algorithm": "RSA", "size": 2048}, "not_after": later},
+                   file_path="deploy/tls/server.crt"),
+        crypto_doc(3, "x509", "critical", "certificate-expired", {"signature_algorithm": "sha256WithRSAEncryption",
+                                                                  "public_key": {"algorithm": "RSA", "size": 2048}, "not_after": long_ago},
+                   file_path="charts/api/certs/ca.crt"),
+        crypto_doc(4, "algorithm", "high", "broken-hash-md5", {"name": "MD5", "primitive": "hash"}, sensor_id="sen_2",
+                   sensor_name="web-git", execution_id="exe_2", file_path="app/auth/tokens.py"),
+        crypto_doc(5, "x509", "medium", "certificate-expiring", {"signature_algorithm": "sha256WithRSAEncryption",
+                                                                 "public_key": {"algorithm": "RSA", "size": 1024}, "not_after": soon}),
+    ]
+
+
+AGILESEC = dict(provider="agilesec", search_username=SEARCH_USER, search_password=SEARCH_PASSWORD,
+                search_index="agilesec.acme_example.v3.event-*")
+
+
+@pytest.mark.parametrize("filters, expected_ids", [
+    (dict(), ["doc00004", "doc00000", "doc00001", "doc00002", "doc00003", "doc00005"]),
+    (dict(kind=["certificate"]), ["doc00002", "doc00003", "doc00005"]),
+    (dict(key_size_below=2048), ["doc00000", "doc00005"]),
+    (dict(algorithm=["sha1withrsaencryption", "md5"]), ["doc00004", "doc00002"]),
+    (dict(expires_within_days=30), ["doc00003"]),
+    (dict(labels={"team": "payments"}), ["doc00000", "doc00001"]),
+    (dict(severity=["critical", "high"], kind=["certificate"]), ["doc00002", "doc00003"]),
+    (dict(rule_id=["SHA1-Signature"]), ["doc00002"]),
+    (dict(path="charts/*"), ["doc00003"]),
+    (dict(ids=["doc00003", "doc00004"], kind=["certificate"]), ["doc00003"]),
+])
+def test_agilesec_filters_apply_even_when_the_server_ignores_them(run, filters, expected_ids):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(AGILESEC, **filters))
+    assert result.get("failed") is not True, result
+    assert [finding["id"] for finding in result["findings"]] == expected_ids
+    assert result["api_calls"] == {"total": 1, "search": 1, "retries": 0}
+
+
+def test_agilesec_findings_carry_the_collection_shape_and_the_query_is_pushed_down(run):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(AGILESEC, sensor="payments-git", scan_id="exe_1", severity=["critical"], kind=["certificate"],
+                             expires_within_days=30), hidden=(SEARCH_PASSWORD,))
+    assert [f["id"] for f in result["findings"]] == ["doc00003"]
+    finding = result["findings"][0]
+    assert finding["rule_id"] == "certificate-expired" and finding["severity"] == "critical" and finding["provider"] == "agilesec"
+    assert finding["location"] == {"source": "https://git.acme.example/payments.git", "file": "charts/api/certs/ca.crt", "line": 4,
+                                   "host": "git.acme.example"}
+    assert finding["crypto"]["kind"] == "certificate" and finding["raw"]["_id"] == "doc00003"
+    filters = store.bodies()[0]["query"]["bool"]["filter"]
+    assert filters[1] == {"term": {"observation.sensor.execution_id": "exe_1"}}
+    assert filters[2] == {"term": {"analysis.priority": "critical"}}
+    assert filters[3] == {"exists": {"field": "crypto.x509"}}
+    assert list(filters[4]["range"]) == ["crypto.x509.not_after"]
+
+
+def test_agilesec_ids_send_only_the_scope_so_missing_ids_are_really_missing(run):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(AGILESEC, ids=["doc00001", "doc09999"], kind=["certificate"]))
+    assert result["findings"] == []
+    assert store.bodies()[0]["query"] == {"bool": {"filter": [{"terms": {"_id": ["doc00001", "doc09999"]}}]}}
+    assert "doc09999" in str(result["warnings"]) and "doc00001" not in str(result["warnings"])
+
+
+def test_agilesec_limit_shrinks_the_page(run):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(AGILESEC, limit=2))
+    assert result["count"] == 2 and store.bodies()[0]["size"] == 2
+
+
+def test_agilesec_search_password_from_the_environment_never_shows(run, monkeypatch):
+    monkeypatch.setenv("AGILESEC_SEARCH_USERNAME", SEARCH_USER)
+    monkeypatch.setenv("AGILESEC_SEARCH_PASSWORD", SEARCH_PASSWORD)
+    store = FakeSearch(answers=[httpx.Response(401, text="Unauthorized")])
+    result = run(store, dict(provider="agilesec", search_index="x-*"))
+    assert result["failed"] is True
+    assert result["msg"] == ("List agilesec findings: the search store did not accept search_username and its password "
+                             "(Unauthorized) (HTTP 401)")
+    assert SEARCH_PASSWORD not in json.dumps(result)
+    assert store.searches()[0].headers["authorization"].startswith("Basic ")
+
+
+def test_agilesec_without_search_credentials_fails_before_any_request(run):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(provider="agilesec"))
+    assert result["failed"] is True and result["msg"].startswith("search_username and search_password are required")
+    assert store.requests == []

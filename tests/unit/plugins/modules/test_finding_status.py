@@ -125,7 +125,8 @@ def test_unknown_status_is_an_error_listing_the_vendor_words(run):
 
 @pytest.mark.parametrize("args,expected", [
     (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", note="x"), "note: kolega findings cannot store a triage note"),
-    (dict(provider="agilesec", status="open"), "agilesec: the Keyfactor AgileSec scan API has no findings endpoint"),
+    (dict(provider="agilesec", status="open"), "provider: AgileSec findings cannot be given a status: Keyfactor documents only a "
+                                               "read API for them (the Search API of the AgileSec Analytics store)"),
     (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", concurrency=64), "concurrency must be between 1 and 32"),
     (dict(provider="kolega", repository=KOLEGA_REPO_1, status="open", ids=["nope"]), "Set finding status: ids not found in kolega findings"),
 ])
