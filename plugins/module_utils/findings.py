@@ -474,8 +474,15 @@ class AgileSecFindings(FindingSource):
                 raise ScanopsError("%s: agilesec findings carry no %s, so this filter cannot apply; filters available: %s"
                                    % (option, self.NO_FILTER_REASON.get(name, name),
                                       ", ".join([f for f in FILTER_OPTIONS if f in self.FILTERS] + list(CRYPTO_OPTIONS))))
-        self.crypto = crypto_filters(self.params)
+        self._crypto = crypto_filters(self.params)
         self.adapter.require_search()
+
+    @property
+    def crypto(self):
+        """The crypto filters as ``search_query`` arguments (checked by ``validate``)."""
+        if getattr(self, "_crypto", None) is None:
+            self._crypto = crypto_filters(self.params)
+        return self._crypto
 
     def iter_raw(self, selection):
         # With ids only the scope goes to the server (see select_findings); the crypto filters apply here.

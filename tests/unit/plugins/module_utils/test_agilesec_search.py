@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
+from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import (
     AgileSecAdapter,
     crypto_filter_matches,
@@ -246,6 +247,17 @@ def test_index_detection_fails_clearly(adapter_for, indexes, message):
     adapter = adapter_for(FakeSearch(indexes=indexes))
     with pytest.raises(ScanopsError, match=message):
         adapter.search_index()
+
+
+def test_a_platform_without_the_inferred_resolve_call_gets_the_assumption_named(adapter_for):
+    store = FakeSearch(answers=[httpx.Response(404, json={"status": "failed", "message": "Not found."})])
+    adapter = adapter_for(store)
+    with pytest.raises(AssumedCallError) as caught:
+        adapter.search_index()
+    assert caught.value.describe("List", "agilesec findings") == (
+        "List agilesec findings: Keyfactor AgileSec does not document GET /searchdb/_resolve/index/{expression}; the collection "
+        "assumes it (docs/assumptions.md, Keyfactor AgileSec: Index detection) and https://platform.acme.example/searchdb "
+        "answered HTTP 404 (Not found.); set search_index to name the indexes and skip this detection")
 
 
 def test_a_given_index_is_used_without_resolving(adapter_for):
