@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Benchmarks 2 to 5 of docs/performance.md, each next to what a user would write instead.
+"""Benchmarks 2 to 5 and 7 of docs/performance.md, each next to what a user would write instead.
 
-    python bench/scanops_bench.py [--only noop,wait,fanout,large] [--output results.json]
+    python bench/scanops_bench.py [--only noop,wait,fanout,large,crypto] [--output results.json]
 
 Every benchmark starts its own emulator (so one cannot disturb the next), drives Ansible the way
 a user does (ansible-playbook, or the vendor page's curl loop), and records wall time, the API
@@ -624,7 +624,101 @@ print("%d findings" % len(items))
 """
 
 
-BENCHMARKS = {"noop": bench_noop, "wait": bench_wait, "fanout": bench_fanout, "large": bench_large}
+# ---------------------------------------------------------------------------------------------
+# 7. AgileSec crypto findings through the Search API
+# ---------------------------------------------------------------------------------------------
+CRYPTO_FINDINGS = 20000
+CRYPTO_SENSOR = "bench-crypto"
+CRYPTO_REPEATS = 3
+# The emulator's Search API demo user (docs/emulator.md) and the index pattern it serves.
+SEARCH_USER = ("analytics-reader", "kf-search-demo-7d41c9e2b05a")
+SEARCH_INDEX = "agilesec.acme_example.v3.event-*"
+SEARCH_PAGE = 1000
+
+# By hand: the same query, sort and page size the collection sends, walked with search_after; every hit kept.
+RAW_WALK = """
+import json, sys
+import httpx
+url, user, password, execution = sys.argv[1:5]
+body = {"size": %d, "query": {"bool": {"filter": [{"term": {"observation.sensor.id": sys.argv[5]}},
+                                                  {"term": {"observation.sensor.execution_id": execution}}]}},
+        "sort": [{"_index": "asc"}, {"_id": "asc"}]}
+hits = []
+with httpx.Client(auth=(user, password), timeout=60) as client:
+    while True:
+        page = client.post(url, json=body).raise_for_status().json()["hits"]["hits"]
+        hits.extend(page)
+        if len(page) < body["size"]:
+            break
+        body["search_after"] = page[-1]["sort"]
+print("%%d findings" %% len(hits))
+""" % SEARCH_PAGE
+
+# The collection's adapter without Ansible: the same walk, each hit normalized into the finding shape.
+ADAPTER_WALK = """
+import json, sys
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import AgileSecAdapter, search_query
+api_url, key, user, password, index, sensor, execution = sys.argv[1:8]
+with AgileSecAdapter(key, api_url=api_url, search_username=user, search_password=password, search_index=index, rate_limit=0) as adapter:
+    findings = [adapter.normalize_finding(hit) for hit in adapter.iter_search(search_query(sensor_id=sensor, execution_id=execution))]
+# The size of what finding_info hands to Ansible as its result (the findings, each with the hit as raw).
+print("%d findings, %.1f MB as JSON" % (len(findings), len(json.dumps({"findings": findings})) / 1e6))
+"""
+
+
+def bench_crypto(harness):
+    """20,000 findings of one AgileSec execution: finding_info vs a raw httpx search_after walk of the same pages."""
+    import httpx  # pylint: disable=import-outside-toplevel
+    admin = harness.admin
+    admin.reset()
+    admin.scope("agilesec", CRYPTO_SENSOR, finding_count=CRYPTO_FINDINGS, queued_seconds=0, running_seconds=0.2)
+    headers = dict(auth_header("agilesec"), **{"content-type": "application/json"})
+    created = httpx.post(harness.url("agilesec") + "/v3/scan/create", headers=headers, json={
+        "sensorType": "GIT Sensor", "sensorName": CRYPTO_SENSOR,
+        "sensorConfig": {"repositoryUrl": "https://git.acme.example/crypto/monorepo.git"}, "labels": [{"team": "crypto"}]}).json()
+    sensor, execution = created["sensorId"], created["executionId"]
+    deadline = time.time() + 60
+    while httpx.get(harness.url("agilesec") + "/v3/scan/" + execution, headers=headers).json()["status"] != "successful":
+        if time.time() > deadline:
+            raise RuntimeError("the 20,000-finding execution did not complete")
+        time.sleep(0.2)
+    search_url = harness.url("agilesec") + "/searchdb/" + SEARCH_INDEX + "/_search"
+    raw = [sys.executable, "-c", RAW_WALK, search_url, SEARCH_USER[0], SEARCH_USER[1], execution, sensor]
+    adapter = [sys.executable, "-c", ADAPTER_WALK, harness.url("agilesec"), KEYS["agilesec"], SEARCH_USER[0], SEARCH_USER[1],
+               SEARCH_INDEX, sensor, execution]
+    # One walk first: the emulator builds its 20,000 documents and caches the query once, for every approach alike.
+    must_succeed(run_measured(raw), "warm-up walk")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    connection = dict(harness.connection("agilesec"), search_username=SEARCH_USER[0], search_password=SEARCH_USER[1],
+                      search_index=SEARCH_INDEX, rate_limit=0)
+    tasks = [{"name": "every crypto finding of the execution", "scanops.security.finding_info": dict(connection, scan_id=execution),
+              "register": "listed"},
+             {"name": "count them", "ansible.builtin.debug": {"msg": "{{ listed.findings | length }} findings"}}]
+    runs = {"finding_info": [], "raw_walk": [], "adapter_walk": []}
+    for _repeat in range(CRYPTO_REPEATS):
+        for approach in ("raw_walk", "adapter_walk", "finding_info"):
+            since = harness.last_id()
+            if approach == "finding_info":
+                result = must_succeed(harness.run_playbook("crypto-finding-info", tasks), "finding_info over 20,000 findings")
+            else:
+                result = must_succeed(run_measured(raw if approach == "raw_walk" else adapter), approach)
+            counted = [line.strip() for line in result["output"].splitlines() if " findings" in line]
+            searches = [item for item in harness.log("agilesec", since) if "/searchdb/" in item["path"]]
+            runs[approach].append(dict(count_requests(searches), seconds=result["seconds"], cpu_seconds=result["cpu_seconds"],
+                                       peak_rss_mb=result["peak_rss_mb"], reported=counted[-1] if counted else None))
+    rows = {"findings": CRYPTO_FINDINGS, "page_size": SEARCH_PAGE, "repeats": CRYPTO_REPEATS,
+            "load_average": [round(load, 1) if load is not None else None,
+                             round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None]}
+    for approach, samples in runs.items():
+        rows[approach] = {"seconds": statistics.median(sample["seconds"] for sample in samples),
+                          "all_seconds": [sample["seconds"] for sample in samples],
+                          "cpu_seconds": statistics.median(sample["cpu_seconds"] for sample in samples),
+                          "requests": samples[-1]["requests"], "http_429": sum(sample["http_429"] for sample in samples),
+                          "peak_rss_mb": max(sample["peak_rss_mb"] for sample in samples), "reported": samples[-1]["reported"]}
+    return rows
+
+
+BENCHMARKS = {"noop": bench_noop, "wait": bench_wait, "fanout": bench_fanout, "large": bench_large, "crypto": bench_crypto}
 
 
 def main():
