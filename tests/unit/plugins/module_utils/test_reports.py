@@ -182,9 +182,11 @@ def test_agilesec_search_findings_name_their_source(scans):
     run = reports.sarif_document([{"scan": scan, "findings": [on_host, in_file], "gate": None}])["runs"][0]
     source = {"name": "https://git.acme.example/payments.git", "fullyQualifiedName": "https://git.acme.example/payments.git",
               "kind": "resource"}
-    assert result_of(run, "doc1")["locations"] == [{"logicalLocations": [source]}]
-    physical = {"artifactLocation": {"uri": "deploy/nginx/nginx.conf"}, "region": {"startLine": 12}}
-    assert result_of(run, "doc2")["locations"] == [{"physicalLocation": physical, "logicalLocations": [source]}]
+    assert [loc["logicalLocations"] for loc in result_of(run, "doc1")["locations"]] == [[source]]
+    (in_file_location,) = result_of(run, "doc2")["locations"]
+    assert in_file_location["logicalLocations"] == [source]
+    assert in_file_location["physicalLocation"]["artifactLocation"] == {"uri": "deploy/nginx/nginx.conf"}
+    assert in_file_location["physicalLocation"]["region"]["startLine"] == 12
     summary = reports.markdown_summary([{"scan": scan, "findings": [on_host], "gate": None}])
     assert "https://git.acme.example/payments.git" in summary
 

@@ -54,8 +54,13 @@ def raw_finding(provider, severity, number):
     if provider == "penaxtra":
         return {"id": "11111111-0000-4000-8000-%012d" % number, "scan_id": "run-1", "title": "Root account has access keys %d" % number,
                 "severity": word, "status": "open", "discovered_at": "2026-05-22T10:14:00Z"}
-    observation = {"sensor": "git", "source": "repo", "file": "certs/chain_%d.pem" % number}
-    return {"_id": "obs-%d" % number, "_source": {"severity": word, "observation": observation, "crypto": {"algorithm": "SHA-1"}}}
+    # A Search API hit in the v3.5 layout (the fields below the documented containers are the collection's assumption).
+    observation = {"sensor": {"id": "sen-1", "name": "git-payments", "execution_id": "exec-1"},
+                   "source": {"name": "repo", "url": "https://git.example.test/repo.git"},
+                   "file": {"path": "certs/chain_%d.pem" % number, "line": number + 1}}
+    return {"_index": "agilesec.example_com.v3.event-x509", "_id": "obs-%d" % number,
+            "_source": {"observation": observation, "crypto": {"x509": {"signature_algorithm": "sha1WithRSAEncryption"}},
+                        "analysis": {"priority": word, "policy": {"rule": "sha1-signature-%d" % number}}}}
 
 
 SCAN_RAW = {
