@@ -165,22 +165,23 @@ EXAMPLES = r'''
     scan_id: 74e78e85-9cf1-433a-b338-ae0766d8c286
     limit: 10
 
-- name: Weak RSA keys and SHA-1 signed certificates that an AgileSec sensor found
+# AgileSec findings come from its Search API; its user and password are read from
+# AGILESEC_SEARCH_USERNAME and AGILESEC_SEARCH_PASSWORD here (or give search_username and search_password).
+- name: Keys and certificate keys shorter than 2048 bits that the AgileSec payments sensor found
   scanops.security.finding_info:
     provider: agilesec
-    search_username: "{{ agilesec_search_user }}"
-    search_password: "{{ agilesec_search_password }}"
     sensor: payments-git
     kind: [key, certificate]
     key_size_below: 2048
   register: weak_keys
 
-- name: Certificates that expire within 30 days, of one AgileSec execution
+- name: Its certificates that expire within 30 days, expired ones included
   scanops.security.finding_info:
     provider: agilesec
-    scan_id: "{{ crypto_scan.scan.id }}"
+    sensor: payments-git
     kind: [certificate]
     expires_within_days: 30
+  register: expiring
 '''
 
 RETURN = r'''

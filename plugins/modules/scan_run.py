@@ -341,20 +341,19 @@ EXAMPLES = r'''
     wait_timeout: 600
     on_timeout: warn
 
-- name: Run an AgileSec sensor and gate on its cryptographic findings (read through the Search API)
+# The gate counts the execution's findings in AgileSec's Search API (user and password from
+# AGILESEC_SEARCH_USERNAME and AGILESEC_SEARCH_PASSWORD, or search_username and search_password).
+- name: Gate the AgileSec payments sensor's cryptographic findings, no critical ones but expired certificates (being removed)
   scanops.security.scan_run:
     provider: agilesec
     sensor: payments-git
-    search_username: "{{ agilesec_search_user }}"
-    search_password: "{{ agilesec_search_password }}"
+    max_age: 1h
     fail_on: critical
-    max_findings:
-      high: 10
     ignore:
       - id: certificate-expired
-        reason: the expired certificate is a test fixture; removal tracked in SEC-412
-        expires: "2026-12-31"
-    sarif_path: reports/payments-crypto.sarif
+        reason: the expired certificates were superseded and are no longer served; removal tracked in SEC-412
+        expires: "2099-12-31"
+    sarif_path: "{{ playbook_dir }}/out/payments-crypto.sarif"
 '''
 
 RETURN = r'''

@@ -40,6 +40,8 @@ CONNECTIONS = {
     "harborguard": ("/harborguard", "HARBORGUARD_API_URL", "HARBORGUARD_API_KEY", "hg_pat_f0e1d2c3b4a5968778695a4b3c2d1e0f0e1d2c3b4a596877"),
     "penaxtra": ("/penaxtra", "PENAXTRA_API_URL", "PENAXTRA_TOKEN", "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e"),
 }
+# The emulator's AgileSec Search API user: AgileSec findings are read with it (from the modules' variables).
+AGILESEC_SEARCH = {"AGILESEC_SEARCH_USERNAME": "analytics-reader", "AGILESEC_SEARCH_PASSWORD": "kf-search-demo-7d41c9e2b05a"}
 # An ignore entry's expiry that is in the future must stay there: at least this many years ahead.
 FAR_FUTURE_YEARS = 50
 EXPIRES = re.compile(r"expires:\s*\"?(\d{4}-\d{2}-\d{2})\"?")
@@ -59,7 +61,7 @@ def test_every_example_is_runnable_text():
     assert plays, "no role README has a play example"
     today = datetime.date.today()
     for source in modules + plays:
-        for option in ("api_url", "api_key"):
+        for option in ("api_url", "api_key", "search_username", "search_password"):
             assert not re.search(r"^\s*%s:" % option, source.text, re.MULTILINE), \
                 "%s (%s) sets %s: connections come from module_defaults or the environment" % (source.name, source.origin, option)
         for text in [source.text] + list(files.values()):
@@ -95,6 +97,7 @@ def run_examples(directory, modules, plays, files, base_url):
         env[url_variable] = base_url + path
         env[key_variable] = key
     env["CLOUDGENI_ORG_ID"] = "org_123"
+    env.update(AGILESEC_SEARCH)
     started = time.monotonic()
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-vvv", "-i", inventory, "-e", "@" + extra, playbook]
     completed = subprocess.run(command, env=env, cwd=directory, capture_output=True, text=True, timeout=900, check=False)
@@ -108,6 +111,7 @@ def run_examples(directory, modules, plays, files, base_url):
             entries = [json.loads(line) for line in handle]
     leak_values = dict(secrets)
     leak_values.update({"%s api key" % name: spec[3] for name, spec in CONNECTIONS.items()})
+    leak_values["agilesec search password"] = AGILESEC_SEARCH["AGILESEC_SEARCH_PASSWORD"]
     return completed.returncode, output, entries, seconds, leak_values
 
 

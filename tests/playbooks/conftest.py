@@ -32,6 +32,8 @@ PLATFORMS = {
     "harborguard": ("/harborguard", "HARBORGUARD_API_URL", "HARBORGUARD_API_KEY", "hg_pat_f0e1d2c3b4a5968778695a4b3c2d1e0f0e1d2c3b4a596877"),
     "penaxtra": ("/penaxtra", "PENAXTRA_API_URL", "PENAXTRA_TOKEN", "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e"),
 }
+# The emulator's AgileSec Search API user (findings), as the modules' variables read it.
+AGILESEC_SEARCH = {"AGILESEC_SEARCH_USERNAME": "analytics-reader", "AGILESEC_SEARCH_PASSWORD": "kf-search-demo-7d41c9e2b05a"}
 # Variables that only the emulator's vars file may define.
 EMULATOR_VARIABLES = ("SCANOPS_EMULATOR_URL", "scanops_emulator_url")
 
@@ -60,6 +62,7 @@ def platform_environment(base_url):
     for path, url_variable, key_variable, key in PLATFORMS.values():
         env[url_variable] = base_url + path
         env[key_variable] = key
+    env.update(AGILESEC_SEARCH)
     return env
 
 
@@ -71,6 +74,8 @@ def write_connections(path, base_url):
     assert sorted(connections) == sorted(PLATFORMS)
     for name, (api_path, _url_variable, _key_variable, key) in PLATFORMS.items():
         connections[name] = dict(connections[name], api_url=base_url + api_path, api_key=key)
+    connections["agilesec"].update(search_username=AGILESEC_SEARCH["AGILESEC_SEARCH_USERNAME"],
+                                   search_password=AGILESEC_SEARCH["AGILESEC_SEARCH_PASSWORD"])
     with open(path, "w", encoding="utf-8") as handle:
         yaml.safe_dump({"scanops_connections": connections}, handle)
     return path

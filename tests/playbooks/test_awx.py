@@ -17,7 +17,7 @@ import sys
 import jinja2
 import yaml
 
-from conftest import COLLECTION_ROOT, GATEWAY_PREFIX, OUTPUT_DIR, PLATFORMS
+from conftest import AGILESEC_SEARCH, COLLECTION_ROOT, GATEWAY_PREFIX, OUTPUT_DIR, PLATFORMS
 from test_real_platforms import check_report
 
 CREDENTIAL_TYPES = os.path.join(COLLECTION_ROOT, "extensions", "awx", "credential_types")
@@ -46,8 +46,10 @@ def test_credential_types_cover_every_platform_and_inject_what_the_modules_read(
     for platform, definition in types.items():
         assert set(definition) == {"name", "description", "kind", "inputs", "injectors"}, platform
         assert definition["kind"] == "cloud" and set(definition["injectors"]) == {"env"}
-        secrets = [field["id"] for field in definition["inputs"]["fields"] if field.get("secret")]
-        assert len(secrets) == 1 and secrets[0] in definition["inputs"]["required"], platform
+        required = definition["inputs"]["required"]
+        secrets = [field["id"] for field in definition["inputs"]["fields"] if field.get("secret") and field["id"] in required]
+        # One required secret, the API credential; an optional one is AgileSec's Search API password.
+        assert len(secrets) == 1, platform
         _path, url_variable, key_variable, _key = PLATFORMS[platform]
         injected = inject(definition, {"api_url": "https://example.invalid", secrets[0]: "the-secret", "organization": "org_1"})
         assert injected[url_variable] == "https://example.invalid" and injected[key_variable] == "the-secret", platform
@@ -73,9 +75,14 @@ def private_data_dir(root, gateway_url, reports):
     secrets = {}
     for platform, definition in credential_types().items():
         api_path, _url_variable, _key_variable, key = PLATFORMS[platform]
-        secret_field = [field["id"] for field in definition["inputs"]["fields"] if field.get("secret")][0]
+        required = definition["inputs"]["required"]
+        secret_field = [field["id"] for field in definition["inputs"]["fields"] if field.get("secret") and field["id"] in required][0]
         secrets[platform] = key
-        envvars.update(inject(definition, {"api_url": gateway_url + api_path, secret_field: key, "organization": "org_123"}))
+        fields = {"api_url": gateway_url + api_path, secret_field: key, "organization": "org_123"}
+        if platform == "agilesec":
+            fields.update(search_username=AGILESEC_SEARCH["AGILESEC_SEARCH_USERNAME"], search_password=AGILESEC_SEARCH["AGILESEC_SEARCH_PASSWORD"])
+            secrets["agilesec search"] = AGILESEC_SEARCH["AGILESEC_SEARCH_PASSWORD"]
+        envvars.update(inject(definition, fields))
     os.makedirs(os.path.join(root, "env"))
     with open(os.path.join(root, "env", "envvars"), "w", encoding="utf-8") as handle:
         yaml.safe_dump(envvars, handle)

@@ -13,7 +13,7 @@ import json
 import os
 import re
 
-from conftest import COLLECTION_ROOT, PLATFORMS, Runner, collection_files, platform_environment, write_connections
+from conftest import AGILESEC_SEARCH, COLLECTION_ROOT, PLATFORMS, Runner, collection_files, platform_environment, write_connections
 
 RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
@@ -28,6 +28,7 @@ def check(returncode, output, name):
     assert returncode == 0, "%s failed (tests/output/playbooks/%s.log):\n%s" % (name, name, output[-3000:])
     assert "Traceback (most recent call last)" not in output
     leaked = [platform for platform, spec in PLATFORMS.items() if spec[3] in output]
+    leaked += ["agilesec search"] if AGILESEC_SEARCH["AGILESEC_SEARCH_PASSWORD"] in output else []
     assert not leaked, "%s printed the credentials of %s" % (name, leaked)
 
 
