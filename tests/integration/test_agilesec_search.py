@@ -55,6 +55,13 @@ def execution(emulator_url, admin):
     return sensor["sensorId"], execution_id, hits
 
 
+@pytest.fixture(scope="module")
+def searcher(emulator_url, execution):  # pylint: disable=unused-argument
+    """One adapter (one connection pool) for the table below."""
+    with adapter_for(emulator_url) as adapter:
+        yield adapter
+
+
 CASES = [
     ("severity", dict(severity=["critical"])), ("severity", dict(severity=["high"])), ("severity", dict(severity=["medium"])),
     ("severity", dict(severity=["low"])), ("severity", dict(severity=["info"])), ("severity", dict(severity=["critical", "low"])),
@@ -74,14 +81,14 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, options", CASES, ids=["%s-%d" % (case[0], index) for index, case in enumerate(CASES)])
-def test_the_server_selects_what_the_client_would(emulator_url, execution, name, options):
+def test_the_server_selects_what_the_client_would(searcher, execution, name, options):
     _sensor_id, execution_id, everything = execution
-    with adapter_for(emulator_url) as adapter:
-        source = F.source_for(adapter, params(scan_id=execution_id, **options))
-        source.validate(F._selection_options(source.params, "status"), "status")  # pylint: disable=protected-access
-        selection = F.build_selection(adapter, source.params, "status")
-        # What the server answered to the query, before the module filters anything on its side.
-        served = sorted(hit["_id"] for hit in source.iter_raw(selection))
+    adapter = searcher
+    source = F.source_for(adapter, params(scan_id=execution_id, **options))
+    source.validate(F._selection_options(source.params, "status"), "status")  # pylint: disable=protected-access
+    selection = F.build_selection(adapter, source.params, "status")
+    # What the server answered to the query, before the module filters anything on its side.
+    served = sorted(hit["_id"] for hit in source.iter_raw(selection))
     crypto = F.crypto_filters(params(**options), now=NOW)
     expected = sorted(hit["_id"] for hit in everything
                       if crypto_filter_matches(hit, **crypto) and selection.matches(source, adapter.normalize_finding(hit)))
@@ -91,7 +98,8 @@ def test_the_server_selects_what_the_client_would(emulator_url, execution, name,
 def test_the_table_above_selects_something_and_not_everything(execution):
     _sensor_id, _execution_id, everything = execution
     assert len(everything) == 300
-    facts = [AgileSecAdapter.normalize_finding(AgileSecAdapter("k"), hit) for hit in everything]
+    with AgileSecAdapter("k") as adapter:
+        facts = [adapter.normalize_finding(hit) for hit in everything]
     assert len(set(f["severity"] for f in facts)) == 5
     assert set(f["crypto"]["kind"] for f in facts) == {"certificate", "key", "keystore", "algorithm", "protocol", "library"}
     assert any(f["crypto"]["key_size"] and f["crypto"]["key_size"] < 2048 for f in facts)
