@@ -380,7 +380,8 @@ def _raw_finding(provider, word):
     if provider == "kolega":
         return {"id": "f1", "check_id": "rule-1", "title": "t", "severity": word, "status": "open", "file_path": "app.py", "line": 3}
     if provider == "agilesec":
-        return {"_id": "f1", "_source": {"severity": word, "observation": {"file": "a.pem"}, "crypto": {"algorithm": "RSA-1024"}}}
+        return {"_id": "f1", "_source": {"analysis": {"priority": word}, "observation": {"file": {"path": "a.pem"}},
+                                         "crypto": {"key": {"algorithm": "RSA", "size": 1024}}}}
     if provider == "harborguard":
         return {"id": "f1", "cveId": "CVE-2024-0001", "severity": word, "package": "openssl", "version": "1", "triage": {"status": "OPEN"}}
     return {"id": "f1", "scan_id": "s1", "title": "t", "severity": word, "status": "open"}
