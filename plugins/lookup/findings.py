@@ -13,8 +13,11 @@ description:
     and filter options (O(severity), O(status), O(rule_id), O(cve), O(package), O(path), O(ids), O(limit)).
   - "Scopes: a CloudGeni repository's scan (O(scan_id), else the repository's newest completed scan); a Kolega
     repository (optionally one scan batch, O(scan_id)); HarborGuard vulnerabilities of an image (O(image)) or of a scan
-    (O(scan_id)); Penaxtra findings of a run (O(scan_id), else the newest completed run of O(integration_id))."
-  - Keyfactor AgileSec has no findings endpoint in its scan API; O(provider=agilesec) is an error saying so.
+    (O(scan_id)); Penaxtra findings of a run (O(scan_id), else the newest completed run of O(integration_id));
+    AgileSec cryptographic findings of a sensor (O(sensor)) or one execution (O(scan_id))."
+  - Keyfactor AgileSec keeps its findings in the AgileSec Analytics Search API, which the lookup reads with
+    O(search_username) and O(search_password) as M(scanops.security.finding_info) does, with the same crypto filters
+    (O(kind), O(algorithm), O(key_size_below), O(expires_within_days), O(labels)).
   - Options are the modules' options, read the same way (environment variables included), and each platform's
     requests share the modules' client-side pace with every process on this controller.
 author:
@@ -22,11 +25,14 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.findings
+  - scanops.security.crypto_findings
+  - scanops.security.agilesec_search
 options:
   _terms:
     description:
       - The targets. A string is the provider's target, a CloudGeni or Kolega O(repository), a HarborGuard O(image) or a
-        Penaxtra O(integration_id); a dictionary takes O(repository), O(scan_id), O(image) and O(integration_id).
+        Penaxtra O(integration_id) or an AgileSec O(sensor); a dictionary takes O(repository), O(scan_id), O(image),
+        O(integration_id) and O(sensor).
       - Without terms, the scope options of the lookup name the one scope.
       - The findings of every term are returned in one list.
     type: list
@@ -79,19 +85,27 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ query('scanops.security.findings', '3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03', provider='penaxtra',
                    severity=['high']) | length }}"
+
+- name: Keys shorter than 2048 bits that an AgileSec sensor found (Search API user from the environment)
+  ansible.builtin.debug:
+    msg: "{{ item.location.file }}: {{ item.crypto.algorithm }} {{ item.crypto.key_size }} bits"
+  loop: "{{ query('scanops.security.findings', 'payments-git', provider='agilesec', kind=['key'], key_size_below=2048) }}"
 '''
 
 RETURN = r'''
 _raw:
   description:
     - The findings of every term, in the shape of M(scanops.security.finding_info)'s C(findings) (C(id), C(provider),
-      C(rule_id), C(title), C(severity), C(status), C(vendor_status), C(location), C(first_seen)).
+      C(rule_id), C(title), C(severity), C(status), C(vendor_status), C(location), C(first_seen), and for AgileSec
+      C(crypto)).
   type: list
   elements: dict
 '''
 
+from ansible_collections.scanops.security.plugins.module_utils.common import agilesec_search_spec
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.findings import (
+    crypto_selection_spec,
     finding_selection_spec,
     finding_source,
     select_findings,
@@ -102,10 +116,12 @@ from ansible_collections.scanops.security.plugins.plugin_utils.lookup import Sca
 
 class LookupModule(ScanopsLookup):
     NAME = "scanops.security.findings"
-    TERM_KEYS = ("repository", "scan_id", "image", "integration_id")
+    TERM_KEYS = ("repository", "scan_id", "image", "integration_id", "sensor")
 
     def spec(self):
         spec = finding_selection_spec()
+        spec.update(crypto_selection_spec())
+        spec.update(agilesec_search_spec())
         spec.update(
             integration_id=dict(type="str"),
             status=dict(type="list", elements="str"),
@@ -113,11 +129,6 @@ class LookupModule(ScanopsLookup):
             include_raw=dict(type="bool", default=False),
         )
         return spec
-
-    def _term_options(self, term, provider):
-        if provider == "agilesec":
-            return {}  # AgileSec has no findings API: one() fails saying so, whatever the term
-        return super(LookupModule, self)._term_options(term, provider)
 
     def run(self, terms, variables=None, **kwargs):
         # One flat list: the findings of every term.

@@ -15,7 +15,8 @@ description:
     scan is judged exactly as M(scanops.security.scan_run) judges it, and the verdict is in C(gate). Without one,
     the counts are still those the gate would count.
   - "Requests: the target's scan list (and its resolution, as M(scanops.security.scan_info) does), then what the gate
-    counts: the finished scan's findings, or its body (HarborGuard)."
+    counts: the finished scan's findings, or its body (HarborGuard); for AgileSec, the execution's findings in the
+    Search API when O(search_username) and O(search_password) are given (else the gate sees none)."
   - Options are the modules' options, read the same way (environment variables included), and each platform's
     requests share the modules' client-side pace with every process on this controller.
 author:
@@ -24,6 +25,7 @@ extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.scans
   - scanops.security.gate
+  - scanops.security.agilesec_search
 options:
   _terms:
     description:
@@ -102,6 +104,7 @@ _raw:
       type: dict
 '''
 
+from ansible_collections.scanops.security.plugins.module_utils.common import agilesec_search_spec
 from ansible_collections.scanops.security.plugins.module_utils.gate import POLICY_KEYS, policy_spec
 from ansible_collections.scanops.security.plugins.module_utils.scans import latest_scan, scan_target_spec
 from ansible_collections.scanops.security.plugins.plugin_utils.lookup import ScanopsLookup, without_raw
@@ -114,6 +117,7 @@ class LookupModule(ScanopsLookup):
     def spec(self):
         spec = scan_target_spec()
         spec.update(policy_spec())
+        spec.update(agilesec_search_spec())
         spec.update(include_raw=dict(type="bool", default=False))
         return spec
 

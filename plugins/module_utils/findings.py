@@ -36,6 +36,7 @@ from ansible_collections.scanops.security.plugins.module_utils.providers.agilese
     FINDING_KINDS,
     SEARCH_PAGE_SIZE,
     crypto_filter_matches,
+    in_search_scope,
     search_query,
 )
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
@@ -492,6 +493,9 @@ class AgileSecFindings(FindingSource):
         limit = self.params.get("limit")
         page_size = min(SEARCH_PAGE_SIZE, limit) if limit and not self.params.get("path") else SEARCH_PAGE_SIZE
         return self.adapter.iter_search(query, page_size=page_size)
+
+    def in_scope(self, raw):
+        return in_search_scope(raw, sensor=self.params.get("sensor"), execution_id=self.params.get("scan_id"))
 
     def extra_matches(self, raw):
         return crypto_filter_matches(raw, **self.crypto)

@@ -34,7 +34,7 @@ from ansible_collections.scanops.security.plugins.module_utils.controller_lock i
 from ansible_collections.scanops.security.plugins.module_utils.errors import ScanopsApiError, ScanopsError
 from ansible_collections.scanops.security.plugins.module_utils.gate import bounded_findings, evaluate_gate, validate_policy
 from ansible_collections.scanops.security.plugins.module_utils.polling import DEFAULT_WAIT_TIMEOUT, poll_until
-from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import search_query
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import in_search_scope, search_query
 from ansible_collections.scanops.security.plugins.module_utils.providers.base import parse_timestamp
 from ansible_collections.scanops.security.plugins.module_utils.providers.calls import AssumedCallError
 from ansible_collections.scanops.security.plugins.module_utils.providers.penaxtra import RUNS_CAP
@@ -656,7 +656,10 @@ class AgileSecScans(ScanStrategy):
         if not self.adapter.search_configured():
             return None, None, "none"
         sensor_id = (raw.get("sensorId") if isinstance(raw, dict) else None) or self.sensor["sensorId"]
-        hits = list(self.adapter.iter_search(search_query(sensor_id=sensor_id, execution_id=self.scan_id(raw))))
+        execution_id = self.scan_id(raw)
+        # The scope is checked again on every hit, as finding_info does.
+        hits = [hit for hit in self.adapter.iter_search(search_query(sensor_id=sensor_id, execution_id=execution_id))
+                if in_search_scope(hit, sensor_id=sensor_id, execution_id=execution_id)]
         return self.adapter.count_severities(hits), hits, "findings"
 
     def findings_unavailable(self):

@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - scanops.security.scanops
   - scanops.security.findings
+  - scanops.security.crypto_findings
   - scanops.security.agilesec_search
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
@@ -79,36 +80,6 @@ options:
         whether the file would be replaced.
       - The directory must exist. O(include_raw) and O(fields) shape each line as they shape RV(findings).
     type: path
-  sensor:
-    description:
-      - AgileSec only, the findings of this sensor, by name or id (matched against the documents' sensor name and id,
-        without a scan API call).
-    type: str
-  kind:
-    description:
-      - AgileSec only, findings of these kinds (the document's C(crypto) subtype; C(certificate) is C(x509)).
-    type: list
-    elements: str
-    choices: [algorithm, certificate, db, key, keystore, library, protocol, token]
-  algorithm:
-    description:
-      - AgileSec only, findings that name one of these algorithms, compared without regard to case, whether an algorithm name
-        (C(MD5)), a key algorithm (C(RSA)), a certificate's signature or key algorithm (C(sha1WithRSAEncryption)), a
-        protocol (C(TLS)) or cipher suite, a library or a keystore type.
-    type: list
-    elements: str
-  key_size_below:
-    description:
-      - AgileSec only, keys and certificate public keys shorter than this many bits (findings without a key size are left out).
-    type: int
-  expires_within_days:
-    description:
-      - AgileSec only, certificates whose C(not_after) is at most this many days from now, already expired ones included.
-    type: int
-  labels:
-    description:
-      - AgileSec only, findings whose sensor labels include every one of these names with the value given.
-    type: dict
 notes:
   - Ids in O(ids) that are not in the scope are reported in a warning.
   - "Results of tens of thousands of findings: see C(docs/performance.md) (section 5) for the time and memory each of

@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from conftest import COLLECTION_ROOT, DEMO_API_KEYS, OUTPUT_DIR
+from conftest import AGILESEC_SEARCH, COLLECTION_ROOT, DEMO_API_KEYS, OUTPUT_DIR
 
 OUTPUT = os.path.join(OUTPUT_DIR, "inventory")
 KEY_VARIABLES = {"cloudgeni": "CLOUDGENI_API_KEY", "kolega": "KOLEGA_TOKEN", "agilesec": "AGILESEC_API_TOKEN",
@@ -178,6 +178,11 @@ LOOKUP_PLAY = """- name: Lookups against the emulator
     repo_scan: "{{ lookup('scanops.security.scan', {'repository': 'payments-service', 'scan_type': 'secrets_scan'},
                           provider='kolega', max_findings={'critical': 1000}) }}"
     sensor_scan: "{{ lookup('scanops.security.scan', 'payments-git', provider='agilesec') }}"
+    search: {search_username: "%(search_username)s", search_password: "%(search_password)s"}
+    sensor_gate: "{{ lookup('scanops.security.scan', 'payments-git', provider='agilesec', max_findings={'critical': 1000},
+                            **search) }}"
+    sensor_weak_keys: "{{ query('scanops.security.findings', 'payments-git', provider='agilesec', kind=['key'],
+                                key_size_below=2048, **search) }}"
     high_findings: "{{ query('scanops.security.findings', 'myorg/infrastructure', provider='cloudgeni', severity=['high']) }}"
     run_findings: "{{ query('scanops.security.findings', '3f6c9a2e-8b1d-4e7a-9c5f-2d8e4b6a1c03', provider='penaxtra',
                             limit=3) }}"
@@ -195,6 +200,9 @@ LOOKUP_PLAY = """- name: Lookups against the emulator
           - repo_scan.scan.status == 'completed' and repo_scan.gate.passed
           - repo_scan.gate.counts_source == 'findings'
           - sensor_scan.scan.status == 'completed' and sensor_scan.gate is none
+          - sensor_gate.scan.id == sensor_scan.scan.id and sensor_gate.gate.passed
+          - sensor_gate.gate.counts_source == 'findings'
+          - sensor_gate.gate.counts.values() | sum > 0
           - "'raw' not in image_scan.scan"
     - name: The findings lookup selects as finding_info does
       ansible.builtin.assert:
@@ -204,6 +212,10 @@ LOOKUP_PLAY = """- name: Lookups against the emulator
           - run_findings | length == 3
           - image_critical | length > 0
           - image_critical | map(attribute='severity') | unique == ['critical']
+          - sensor_weak_keys | length > 0
+          - sensor_weak_keys | map(attribute='crypto.kind') | unique == ['key']
+          - sensor_weak_keys | map(attribute='crypto.key_size') | max < 2048
+          - sensor_weak_keys | map(attribute='provider') | unique == ['agilesec']
     - name: A lookup error names the target and the vendor's answer
       block:
         - name: Look up a repository that does not exist
@@ -213,7 +225,7 @@ LOOKUP_PLAY = """- name: Lookups against the emulator
         - name: The message says what was looked for
           ansible.builtin.assert:
             that: 'ansible_failed_result.msg is search("scanops.security.scan: Resolve scan target no-such-repo: no repository matches")'
-""" % {"never": NEVER_SCANNED_IMAGE}
+""" % dict(AGILESEC_SEARCH, never=NEVER_SCANNED_IMAGE)
 
 
 def test_lookups_answer_in_a_playbook(emulator_url, admin, platforms):
@@ -223,8 +235,10 @@ def test_lookups_answer_in_a_playbook(emulator_url, admin, platforms):
     completed = run([bin_path("ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
                      "ansible_python_interpreter=%s" % sys.executable, playbook], env)
     assert "failed=0" in completed.stdout and "rescued=1" in completed.stdout
-    assert [r["path"] for r in admin.requests(method="POST")["items"] if r["vendor"] in URL_PATHS] == []  # lookups read
-    for value in DEMO_API_KEYS.values():
+    # Lookups read: the only POSTs are AgileSec Search API queries, a read in OpenSearch's query DSL.
+    posts = [r["path"] for r in admin.requests(method="POST")["items"] if r["vendor"] in URL_PATHS]
+    assert posts and all(path.startswith("/agilesec/searchdb/") and path.endswith("/_search") for path in posts), posts
+    for value in list(DEMO_API_KEYS.values()) + [AGILESEC_SEARCH["search_password"]]:
         assert value not in completed.stdout
 
 

@@ -600,6 +600,17 @@ def search_query(sensor=None, sensor_id=None, execution_id=None, severities=None
     return {"bool": {"filter": filters}}
 
 
+def in_search_scope(hit, sensor=None, sensor_id=None, execution_id=None):
+    """The client-side twin of the scope part of ``search_query``: a sensor by name or id, an execution."""
+    source = _source(hit)
+    if sensor and str(sensor) not in (str(_value_at(source, SEARCH_FIELDS["sensor_name"])),
+                                      str(_value_at(source, SEARCH_FIELDS["sensor_id"]))):
+        return False
+    if sensor_id and str(_value_at(source, SEARCH_FIELDS["sensor_id"])) != str(sensor_id):
+        return False
+    return not execution_id or str(_value_at(source, SEARCH_FIELDS["execution_id"])) == str(execution_id)
+
+
 def crypto_filter_matches(hit, kinds=None, algorithms=None, key_size_below=None, expires_before=None, labels=None):
     """The client-side twin of the crypto part of ``search_query`` (whatever the server ignored)."""
     facts = crypto_facts(hit)

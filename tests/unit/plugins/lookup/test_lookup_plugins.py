@@ -22,7 +22,14 @@ from ansible_collections.scanops.security.plugins.doc_fragments.scanops import M
 from ansible_collections.scanops.security.plugins.lookup import findings as findings_lookup
 from ansible_collections.scanops.security.plugins.lookup import scan as scan_lookup
 from ansible_collections.scanops.security.plugins.module_utils import common
+from ansible_collections.scanops.security.plugins.module_utils.providers.agilesec import search_query
 from ansible_collections.scanops.security.plugins.plugin_utils import lookup as lookup_utils
+from ansible_collections.scanops.security.tests.unit.plugins.module_utils.fake_search import (
+    SEARCH_PASSWORD,
+    SEARCH_USER,
+    FakeSearch,
+    crypto_doc,
+)
 
 KEY = "hg_ak_1111111111111111111111111111111111111111deadbeef"
 IMAGE = {"name": "ghcr.io/acme/api", "tag": "1.0", "digest": "sha256:" + "a" * 64}
@@ -173,15 +180,46 @@ def test_findings_lookup_selects_and_flattens(monkeypatch):
     assert images == ["ghcr.io/acme/api:1.0", "ghcr.io/acme/web:2.0"]
 
 
-def test_findings_lookup_limit_and_agilesec(monkeypatch):
+def test_findings_lookup_limit_and_bad_options(monkeypatch):
     Vendor(monkeypatch, harborguard)
     assert len(lookup(findings_lookup, FINDINGS_FRAGMENTS, ["ghcr.io/acme/api:1.0"], limit=2, **CONNECTION)) == 2
     with pytest.raises(AnsibleLookupError) as caught:
-        lookup(findings_lookup, FINDINGS_FRAGMENTS, ["sensor"], **connection(provider="agilesec"))
-    assert "agilesec: the Keyfactor AgileSec scan API has no findings endpoint" in str(caught.value)
-    with pytest.raises(AnsibleLookupError) as caught:
         lookup(findings_lookup, FINDINGS_FRAGMENTS, [{"integration_id": "x"}], **CONNECTION)
     assert "integration_id: only Penaxtra findings belong to an integration" in str(caught.value)
+
+
+AGILESEC = dict(provider="agilesec", api_url="https://platform.acme.example", api_key=KEY, rate_limit=0)
+
+
+def test_findings_lookup_reads_agilesec_findings_from_the_search_api(monkeypatch):
+    docs = [crypto_doc(1), crypto_doc(2, details={"algorithm": "RSA", "size": 4096}),
+            crypto_doc(3, sensor_name="other-git", sensor_id="sen_2"),
+            crypto_doc(4, subtype="x509", rule="sha1-signature", details={"signature_algorithm": "sha1WithRSAEncryption"})]
+    store = FakeSearch(docs)
+    Vendor(monkeypatch, lambda requests: store)
+    # The fake store filters nothing: what comes back is what the lookup itself selected.
+    found = lookup(findings_lookup, FINDINGS_FRAGMENTS, ["payments-git"], kind=["key"], key_size_below=2048,
+                   search_username=SEARCH_USER, search_password=SEARCH_PASSWORD, **AGILESEC)
+    assert [finding["id"] for finding in found] == ["doc00001"]
+    assert found[0]["crypto"]["key_size"] == 1024 and "raw" not in found[0]
+    # One page, the scope and filters in the query, as finding_info sends them.
+    [body] = store.bodies()
+    assert body["query"] == search_query(sensor="payments-git", kinds=["key"], key_size_below=2048)
+    assert all("/searchdb/" in request.url.path for request in store.requests)
+    by_execution = lookup(findings_lookup, FINDINGS_FRAGMENTS, [{"scan_id": "exe_1"}], severity=["high"],
+                          search_username=SEARCH_USER, search_password=SEARCH_PASSWORD, **AGILESEC)
+    assert [finding["id"] for finding in by_execution] == ["doc00001", "doc00002", "doc00003", "doc00004"]
+
+
+def test_findings_lookup_of_agilesec_without_a_search_user_names_the_options(monkeypatch):
+    store = FakeSearch([crypto_doc(1)])
+    Vendor(monkeypatch, lambda requests: store)
+    monkeypatch.delenv("AGILESEC_SEARCH_USERNAME", raising=False)
+    monkeypatch.delenv("AGILESEC_SEARCH_PASSWORD", raising=False)
+    with pytest.raises(AnsibleLookupError) as caught:
+        lookup(findings_lookup, FINDINGS_FRAGMENTS, ["payments-git"], **AGILESEC)
+    assert "scanops.security.findings: search_username and search_password are required to read AgileSec findings" in str(caught.value)
+    assert store.requests == []
 
 
 def cloudgeni(requests):
