@@ -206,6 +206,18 @@ def test_agilesec_findings_carry_the_collection_shape_and_the_query_is_pushed_do
     assert list(filters[4]["range"]) == ["crypto.x509.not_after"]
 
 
+def test_agilesec_fields_keep_crypto_and_other_providers_have_none(run):
+    store = FakeSearch(agilesec_hits())
+    picked = run(store, dict(AGILESEC, sensor="payments-git", kind=["certificate"], fields=["severity", "crypto"]),
+                 hidden=(SEARCH_PASSWORD,))
+    assert picked["count"] > 0
+    assert all(sorted(f) == ["crypto", "id", "severity"] and f["crypto"]["kind"] == "certificate" for f in picked["findings"])
+    slim = run(store, dict(AGILESEC, sensor="payments-git", include_raw=False), hidden=(SEARCH_PASSWORD,))
+    assert all("raw" not in f and "crypto" in f for f in slim["findings"])
+    kolega = run(FakeKolega(kolega_items(2)), dict(provider="kolega", repository=KOLEGA_REPO_1, fields=["severity", "crypto"]))
+    assert [sorted(f) for f in kolega["findings"]] == [["id", "severity"], ["id", "severity"]]
+
+
 def test_agilesec_ids_send_only_the_scope_so_missing_ids_are_really_missing(run):
     store = FakeSearch(agilesec_hits())
     result = run(store, dict(AGILESEC, ids=["doc00001", "doc09999"], kind=["certificate"]))
