@@ -159,8 +159,8 @@ def register_url_secrets(module):
     """
     params = module.params or {}
     for name, value in params.items():
-        # api_url and proxy must carry no credentials at all: whatever is there is hidden.
-        for secret in url_passwords(value, strict=name in ("api_url", "proxy")):
+        # api_url, proxy and search_url must carry no credentials at all: whatever is there is hidden.
+        for secret in url_passwords(value, strict=name in ("api_url", "proxy", "search_url")):
             module.no_log_values.add(secret)
 
 

@@ -66,6 +66,9 @@ NUMBER_RANGES = {
     "limit": (1, 1000000, False),
     "max_risk_score": (0, 100, False),  # HarborGuard riskScore, 0 to 100 (docs/assumptions.md)
     "auto_resolution_interval": (1, 36500, False),
+    # AgileSec crypto filters: a key size in bits, a certificate horizon in days (a century at most).
+    "key_size_below": (1, 1000000, False),
+    "expires_within_days": (0, 36500, False),
 }
 # Options whose value is put into a request path as one segment (one id, nothing else): these,
 # and every option named ``id``, ``ids``, ``*_id`` or ``*_ids`` except the ones that only filter.
@@ -75,6 +78,10 @@ NOT_PATH_IDS = frozenset(("rule_id",))
 NAME_OR_ID_OPTIONS = frozenset(("repository", "sensor", "callback"))
 FREE_TEXT_OPTIONS = frozenset(("note", "reason", "instructions", "description"))
 IMAGE_OPTIONS = frozenset(("image",))
+
+
+# OpenSearch index names or patterns, comma-separated, as AgileSec names its indexes (lower case, no path characters).
+SEARCH_INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9._*+-]*(,[a-z0-9*][a-z0-9._*+-]*)*$")
 
 
 class OptionError(ScanopsError):
@@ -160,6 +167,16 @@ def _check_url(value, option, schemes, userinfo_hint):
     if "#" in value:
         raise OptionError(option, "%s must not carry a fragment (#...)" % safe_url(value))
     return parts
+
+
+def check_search_index(value, option="search_index"):
+    """OpenSearch index names or patterns separated by commas (the value goes into the search request's path)."""
+    _require_text(value, option, "a string")
+    if len(value) > MAX_NAME_LENGTH:
+        raise OptionError(option, "is %d characters long; at most %d are allowed" % (len(value), MAX_NAME_LENGTH))
+    if not SEARCH_INDEX_PATTERN.match(value):
+        raise OptionError(option, "expected lower-case index names or patterns separated by commas (letters, digits, "
+                                  "'.', '_', '-', '+', '*'), got %r" % (_FORBIDDEN_IN_NAMES.sub("?", value[:120]),))
 
 
 def check_id(value, option):
@@ -371,6 +388,10 @@ def _check_numeric(name, value, label):
 def _check_string(name, spec, value, label, kind):
     if name == "api_url":
         check_url(value, label)
+    elif name == "search_url":
+        check_url(value, label, userinfo_hint="put the credential in search_username and search_password instead")
+    elif name == "search_index":
+        check_search_index(value, label)
     elif name == "proxy":
         check_proxy(value, label)
     elif is_id_option(name):

@@ -55,6 +55,7 @@ from ansible_collections.scanops.security.plugins.module_utils.providers.calls i
     CallRequester,
     assumed_call_error,
 )
+from ansible_collections.scanops.security.plugins.module_utils.validation import SEARCH_INDEX_PATTERN
 from ansible_collections.scanops.security.plugins.module_utils.vocabulary import SEVERITIES, Vocabulary
 
 PAGE_SIZE = 100
@@ -76,7 +77,6 @@ INDEX_GENERATIONS = (
     ("v3", "*-isg-event*", re.compile(r"^(?P<org>.+?)-isg-event"), "%s-isg-event*"),
 )
 # A comma-separated list of index names or patterns; OpenSearch names are lower case.
-INDEX_PATTERN = re.compile(r"^[a-z0-9*][a-z0-9._*+-]*(,[a-z0-9*][a-z0-9._*+-]*)*$")
 # _index and _id never change for a document and together are unique: a stable total order for search_after.
 SEARCH_SORT = ({"_index": "asc"}, {"_id": "asc"})
 # Finding kinds a user filters by -> the crypto subtype of the document (certificates are x509 since v3.5).
@@ -199,7 +199,7 @@ class AgileSecAdapter(ProviderAdapter):
             raise ValueError("search_url: expected an http(s) URL, got %r" % (search_url,))
         if search_username is not None and ":" in search_username:
             raise ValueError("search_username: HTTP basic authentication cannot carry a ':' in the user name")
-        if search_index is not None and not INDEX_PATTERN.match(search_index):
+        if search_index is not None and not SEARCH_INDEX_PATTERN.match(search_index):
             raise ValueError("search_index: expected lower-case index names or patterns separated by commas "
                              "(letters, digits, '.', '_', '-', '+', '*'), got %r" % (search_index,))
         self.search_username = search_username

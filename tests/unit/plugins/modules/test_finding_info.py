@@ -244,6 +244,25 @@ def test_agilesec_search_password_from_the_environment_never_shows(run, monkeypa
     assert store.searches()[0].headers["authorization"].startswith("Basic ")
 
 
+@pytest.mark.parametrize("options,message", [
+    (dict(search_url="https://reader:pa55-in-the-url@analytics.acme.example/searchdb"), "search_url: "),
+    (dict(search_url="ftp://analytics.acme.example/searchdb"), "search_url: "),
+    (dict(key_size_below=0), "key_size_below: "),
+    (dict(key_size_below=10 ** 9), "key_size_below: "),
+    (dict(expires_within_days=-1), "expires_within_days: "),
+    (dict(expires_within_days=40000), "expires_within_days: "),
+    (dict(search_index="../_all"), "search_index: "),
+    (dict(search_index="a" * 20000), "search_index: is 20000 characters long"),
+    (dict(search_username="reader\u202e"), "search_username: "),
+])
+def test_agilesec_search_options_are_checked_before_any_request(run, options, message):
+    store = FakeSearch(agilesec_hits())
+    result = run(store, dict(AGILESEC, sensor="payments-git", **options), hidden=(SEARCH_PASSWORD, "pa55-in-the-url"))
+    assert result["failed"] is True and result["msg"].startswith(message), result["msg"]
+    assert "pa55-in-the-url" not in json.dumps(result)
+    assert store.requests == []
+
+
 def test_agilesec_without_search_credentials_fails_before_any_request(run):
     store = FakeSearch(agilesec_hits())
     result = run(store, dict(provider="agilesec"))
