@@ -42,4 +42,6 @@ notes:
   - AgileSec findings are documents of the AgileSec Analytics Search API (an OpenSearch), not of the scan API. They are
     read in pages of 1000 with C(search_after) on a sort by C(_index) and C(_id), so there is no 10,000-finding limit.
   - The finding id is the document C(_id), which stays the same when a later execution observes the finding again.
+  - Search API queries are counted under C(search) in the module's C(api_calls) (they are POST requests that only read),
+    so C(POST) counts only requests that write.
 '''

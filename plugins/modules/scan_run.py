@@ -568,8 +568,6 @@ api_calls:
     - HTTP requests this run sent to the platform, in C(total), per method, and C(retries) (the repeats of a request
       after a server error, a rate limit or a lost connection, counted in C(total) too).
     - In a failed result too, the failed requests included; C(total) is 0 when the options were refused before any request.
-    - AgileSec Search API queries are counted under C(search) (they are POST requests that only read), so C(POST)
-      counts only triggers.
   returned: always
   type: dict
   sample: {"total": 4, "GET": 3, "POST": 1, "retries": 0}

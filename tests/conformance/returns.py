@@ -127,6 +127,9 @@ KEYED_CONDITIONS = {
         lambda case, parent, key: case.args.get("fields") is None or key in case.args["fields"],
     "with O(include_raw=true), or when neither O(include_raw) nor O(fields) is set":
         lambda case, parent, key: _raw_included(case),
+    # finding_info's crypto facts: AgileSec findings only.
+    "when O(provider=agilesec), unless O(fields) leaves it out":
+        lambda case, parent, key: case.provider == "agilesec" and (case.args.get("fields") is None or key in case.args["fields"]),
 }
 
 
