@@ -146,6 +146,8 @@ def test_output_file_path_gets_the_option_checks_before_any_request(run, tmp_pat
     result = run(vendor, dict(provider="kolega", repository=KOLEGA_REPO_1, output_file=str(tmp_path / "f\x1b[31m.jsonl")))
     assert result["failed"] is True and result["msg"].startswith("output_file") and vendor.gets == []
     assert not list(tmp_path.iterdir())
+
+
 # -- AgileSec: the Search API ---------------------------------------------------------------------------
 def agilesec_hits():
     long_ago, soon, later = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", "2099-12-31T00:00:00Z"
