@@ -13,16 +13,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(COLLECTION_ROOT, "tests", "emulator"))
 
-from scanops_emulator import CLIENT_BASE_PATHS  # noqa: E402  pylint: disable=wrong-import-position
+from scanops_emulator import CLIENT_BASE_PATHS, DEMO_API_KEYS  # noqa: E402  pylint: disable=wrong-import-position
 
 # The emulator's full-rights demo credentials (docs/emulator.md).
-API_KEYS = {
-    "cloudgeni": "cg_live_demo_admin_4f7c2a9e1b3d5f60",
-    "kolega": "kcp_live_demo_5b1e9c3a7d2f4e6081a9",
-    "agilesec": "isg_demo_token_7c3e9a1f5b2d4e60a8c1",
-    "harborguard": "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d",
-    "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
-}
+API_KEYS = DEMO_API_KEYS
 # One row per case: (module, provider, flow, documented or assumed, result); printed by conftest.py.
 ROWS = []
 

@@ -15,20 +15,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(COLLECTION_ROOT, "tests", "emulator"))
 
+import scanops_emulator  # noqa: E402 pylint: disable=wrong-import-position
 from scanops_emulator.admin_client import AdminClient  # noqa: E402 pylint: disable=wrong-import-position
 from scanops_emulator.launcher import running_emulator  # noqa: E402 pylint: disable=wrong-import-position
 
 TARGETS_DIR = os.path.join(HERE, "targets")
-# The emulator's documented full-rights demo credential per platform (docs/emulator.md).
-DEMO_API_KEYS = {
-    "cloudgeni": "cg_live_demo_admin_4f7c2a9e1b3d5f60",
-    "kolega": "kcp_live_demo_5b1e9c3a7d2f4e6081a9",
-    "agilesec": "isg_demo_token_7c3e9a1f5b2d4e60a8c1",
-    "harborguard": "hg_ak_5e8f2a7c9b1d3e6f0a4c8b2d7e9f1a3c5b7d9e2f4a6c8b0d",
-    "penaxtra": "pnx_live_demo_6a1f3c8e2b9d4f7a0c5e",
-}
-# The emulator's demo user of the AgileSec Search API (docs/emulator.md).
-AGILESEC_SEARCH = {"search_username": "analytics-reader", "search_password": "kf-search-demo-7d41c9e2b05a"}
+# The emulator's demo credentials (docs/emulator.md), under the names the tests import from here.
+DEMO_API_KEYS = scanops_emulator.DEMO_API_KEYS
+AGILESEC_SEARCH = scanops_emulator.DEMO_SEARCH_USER
 OUTPUT_DIR = os.path.join(COLLECTION_ROOT, "tests", "output", "integration")
 # Summaries older than this session are left over from an earlier run and not printed.
 SESSION_STARTED = time.time()
@@ -86,14 +80,8 @@ class TargetRunner:
 
     def provider_vars(self):
         """api_url and api_key for every provider, pointing at the emulator (AgileSec also its search user)."""
-        paths = {
-            "cloudgeni": "/cloudgeni/api/v1",
-            "kolega": "/kolega",
-            "agilesec": "/agilesec",
-            "harborguard": "/harborguard",
-            "penaxtra": "/penaxtra",
-        }
-        providers = {name: {"api_url": self.base_url + path, "api_key": DEMO_API_KEYS[name]} for name, path in paths.items()}
+        providers = {name: {"api_url": self.base_url + path, "api_key": DEMO_API_KEYS[name]}
+                     for name, path in scanops_emulator.CLIENT_BASE_PATHS.items()}
         providers["agilesec"].update(AGILESEC_SEARCH)
         return providers
 

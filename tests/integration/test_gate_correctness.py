@@ -14,10 +14,11 @@ import pytest
 from ansible_collections.scanops.security.plugins.module_utils.providers import get_adapter_class
 from ansible_collections.scanops.security.plugins.module_utils.scans import ScanFailure, run_scan
 
+from scanops_emulator import CLIENT_BASE_PATHS  # pylint: disable=import-error
+
 from conftest import DEMO_API_KEYS  # pylint: disable=import-error
 
-PATHS = {"cloudgeni": "/cloudgeni/api/v1", "kolega": "/kolega", "agilesec": "/agilesec", "harborguard": "/harborguard",
-         "penaxtra": "/penaxtra"}
+PATHS = CLIENT_BASE_PATHS
 CLOUDGENI_ORG = "org_123"
 
 
